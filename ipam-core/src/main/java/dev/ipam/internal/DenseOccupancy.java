@@ -1,0 +1,132 @@
+package dev.ipam.internal;
+
+import dev.ipam.address.AddressRange;
+import dev.ipam.address.IpAddress;
+import dev.ipam.internal.bits.HierarchicalBitmap;
+import java.math.BigInteger;
+import java.util.List;
+import java.util.random.RandomGenerator;
+
+/**
+ * Occupancy of a pool of at most 2^32 addresses: one bit per address in a
+ * {@link HierarchicalBitmap}, indexed by the address's offset in the pool's ranges laid end to end
+ * (so exclusions cost no bits). Not thread-safe.
+ */
+final class DenseOccupancy implements Occupancy {
+
+    private final IpAddress[] firsts;
+    private final long[] startOffsets;
+    private final long[] sizes;
+    private final HierarchicalBitmap bits;
+
+    DenseOccupancy(List<AddressRange> ranges, long capacity) {
+        int n = ranges.size();
+        firsts = new IpAddress[n];
+        startOffsets = new long[n];
+        sizes = new long[n];
+        long offset = 0;
+        for (int i = 0; i < n; i++) {
+            AddressRange r = ranges.get(i);
+            firsts[i] = r.first();
+            startOffsets[i] = offset;
+            sizes[i] = r.sizeAsLong();
+            offset += sizes[i];
+        }
+        if (offset != capacity) {
+            throw new IllegalArgumentException("Ranges hold " + offset + " addresses, expected " + capacity);
+        }
+        bits = new HierarchicalBitmap(capacity);
+    }
+
+    /** The offset of an address of the pool. */
+    long offsetOf(IpAddress address) {
+        int lo = 0;
+        int hi = firsts.length - 1;
+        while (lo < hi) { // last range whose first <= address
+            int mid = (lo + hi + 1) >>> 1;
+            if (firsts[mid].compareTo(address) <= 0) {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        long d = firsts[lo].distanceTo(address);
+        if (d < 0 || d >= sizes[lo]) {
+            throw new IllegalArgumentException("Address " + address + " is not in the pool");
+        }
+        return startOffsets[lo] + d;
+    }
+
+    IpAddress addressAt(long offset) {
+        int lo = 0;
+        int hi = startOffsets.length - 1;
+        while (lo < hi) {
+            int mid = (lo + hi + 1) >>> 1;
+            if (startOffsets[mid] <= offset) {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        return firsts[lo].plus(offset - startOffsets[lo]);
+    }
+
+    @Override
+    public long used() {
+        return bits.cardinality();
+    }
+
+    @Override
+    public BigInteger free() {
+        return BigInteger.valueOf(bits.clearCount());
+    }
+
+    @Override
+    public boolean isUsed(IpAddress address) {
+        return bits.get(offsetOf(address));
+    }
+
+    @Override
+    public boolean markUsed(IpAddress address) {
+        return bits.set(offsetOf(address));
+    }
+
+    @Override
+    public boolean markFree(IpAddress address) {
+        return bits.clear(offsetOf(address));
+    }
+
+    @Override
+    public IpAddress lowestFree() {
+        return orNull(bits.nextClearBit(0));
+    }
+
+    @Override
+    public IpAddress nextFreeAfter(IpAddress cursor) {
+        if (cursor == null) {
+            return lowestFree();
+        }
+        long from = offsetOf(cursor) + 1;
+        return orNull(bits.nextClearBitWrapping(from == bits.capacity() ? 0 : from));
+    }
+
+    @Override
+    public IpAddress randomFree(RandomGenerator random) {
+        return orNull(bits.randomClearBit(random));
+    }
+
+    @Override
+    public IpAddress nextUsedAfter(IpAddress after) {
+        long from = after == null ? 0 : offsetOf(after) + 1;
+        return from >= bits.capacity() ? null : orNull(bits.nextSetBit(from));
+    }
+
+    @Override
+    public long memoryBytesEstimate() {
+        return bits.memoryBytesEstimate() + 40L * firsts.length;
+    }
+
+    private IpAddress orNull(long offset) {
+        return offset < 0 ? null : addressAt(offset);
+    }
+}
