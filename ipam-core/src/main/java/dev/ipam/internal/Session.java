@@ -73,7 +73,10 @@ final class Session implements IpamSession {
                 PoolState state = new PoolState(pool, engine.takeOrdinal());
                 // Queue before registering: no change on the pool can be queued ahead of its creation.
                 ticket = engine.pipeline.enqueue(List.of(new Change.PoolCreated(spec, pool.createdAt(), caller.name())),
-                        () -> withAdminLock(() -> engine.unregister(state)));
+                        () -> withAdminLock(() -> {
+                            engine.unregister(state);
+                            withPoolLock(state, () -> state.setDeleted(true));
+                        }));
                 engine.register(state);
             } finally {
                 engine.adminLock.unlock();
