@@ -21,6 +21,7 @@ public final class AllocationRequest {
     private final String environment;
     private final String name;
     private final String hostname;
+    private final String holdKey;
 
     private AllocationRequest(Builder b) {
         this.pool = b.pool;
@@ -30,6 +31,7 @@ public final class AllocationRequest {
         this.environment = b.environment;
         this.name = b.name;
         this.hostname = b.hostname;
+        this.holdKey = b.holdKey;
         Strategy s = b.strategy;
         if (s == null && address != null) {
             s = Strategy.SPECIFIC;
@@ -94,17 +96,36 @@ public final class AllocationRequest {
         return Optional.ofNullable(hostname);
     }
 
+    /** The key of a live hold this request confirms: the allocation takes the held address. */
+    public Optional<String> holdKey() {
+        return Optional.ofNullable(holdKey);
+    }
+
+    /** A builder preset with this request's values. */
+    public Builder toBuilder() {
+        Builder b = new Builder(pool);
+        b.strategy = strategy;
+        b.address = address;
+        b.mac = mac;
+        b.owner = owner;
+        b.environment = environment;
+        b.name = name;
+        b.hostname = hostname;
+        b.holdKey = holdKey;
+        return b;
+    }
+
     @Override
     public boolean equals(Object o) {
         return o instanceof AllocationRequest r && pool.equals(r.pool) && strategy == r.strategy
                 && Objects.equals(address, r.address) && Objects.equals(mac, r.mac) && owner.equals(r.owner)
                 && Objects.equals(environment, r.environment) && Objects.equals(name, r.name)
-                && Objects.equals(hostname, r.hostname);
+                && Objects.equals(hostname, r.hostname) && Objects.equals(holdKey, r.holdKey);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(pool, strategy, address, mac, owner, environment, name, hostname);
+        return Objects.hash(pool, strategy, address, mac, owner, environment, name, hostname, holdKey);
     }
 
     @Override
@@ -125,6 +146,9 @@ public final class AllocationRequest {
         if (hostname != null) {
             s.append(", hostname=").append(hostname);
         }
+        if (holdKey != null) {
+            s.append(", holdKey=").append(holdKey);
+        }
         return s.toString();
     }
 
@@ -138,6 +162,7 @@ public final class AllocationRequest {
         private String environment;
         private String name;
         private String hostname;
+        private String holdKey;
 
         private Builder(String pool) {
             this.pool = Names.requireIdentifier("pool name", pool);
@@ -189,6 +214,15 @@ public final class AllocationRequest {
         /** The DNS host name (RFC 1123; stored lower-case, without a trailing dot). */
         public Builder hostname(String hostname) {
             this.hostname = Names.requireHostname(hostname);
+            return this;
+        }
+
+        /**
+         * Confirms the live hold of this key: the allocation takes the held address (a SPECIFIC
+         * address, if given, must be that address).
+         */
+        public Builder holdKey(String holdKey) {
+            this.holdKey = Names.requireText("hold key", holdKey);
             return this;
         }
 

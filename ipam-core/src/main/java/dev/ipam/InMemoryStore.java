@@ -4,12 +4,15 @@ import dev.ipam.address.IpAddress;
 import dev.ipam.spi.Change;
 import dev.ipam.spi.ChangeBatch;
 import dev.ipam.spi.IpamStore;
+import dev.ipam.spi.JournalEntry;
 import dev.ipam.spi.StoredState;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.function.Consumer;
 
 /**
@@ -17,28 +20,82 @@ import java.util.function.Consumer;
  * survives the JVM, but committed state survives {@link #close()}: {@link #reopen()} returns a new
  * store over the same data, which is how tests simulate a restart.
  *
- * <p>Thread-safe; every method is synchronized. Commits are atomic (validated completely before
- * anything is applied).
+ * <p>Thread-safe; every method is synchronized. Commits are atomic: a batch is checked completely
+ * against the stored state (every address moves between free, allocated, held and quarantined by
+ * the allowed transitions only) before anything is applied.
  */
 public final class InMemoryStore implements IpamStore {
 
     private final Data data;
     private boolean closed;
 
-    /** An empty store. */
+    /** An empty store that keeps its whole journal (history is kept indefinitely). */
     public InMemoryStore() {
-        this(new Data());
+        this(new Data(Integer.MAX_VALUE));
+    }
+
+    /**
+     * An empty store that keeps only the latest {@code journalLimit} journal entries, dropping the
+     * oldest from the journal and from history: for long benchmarks and soak tests whose memory
+     * must stay flat. Listeners that fall further behind than the limit miss entries.
+     *
+     * @throws IllegalArgumentException if {@code journalLimit < 1}
+     */
+    public InMemoryStore(int journalLimit) {
+        this(new Data(journalLimit));
+        if (journalLimit < 1) {
+            throw new IllegalArgumentException("journalLimit must be at least 1, was " + journalLimit);
+        }
     }
 
     private InMemoryStore(Data data) {
         this.data = data;
     }
 
+    private enum AddressState { FREE, ALLOCATED, HELD, QUARANTINED }
+
+    private record PoolAddress(String pool, IpAddress address) {
+    }
+
+    /** Live state of one pool. */
+    private static final class PoolData {
+        final Pool pool;
+        final Map<IpAddress, Allocation> allocations = new HashMap<>();
+        final Map<IpAddress, Hold> holds = new HashMap<>();
+        final Map<IpAddress, Change.Released> quarantines = new HashMap<>();
+        final Map<String, Change.Released> lastReleaseByKey = new HashMap<>();
+
+        PoolData(Pool pool) {
+            this.pool = pool;
+        }
+
+        AddressState state(IpAddress address) {
+            if (allocations.containsKey(address)) {
+                return AddressState.ALLOCATED;
+            }
+            if (holds.containsKey(address)) {
+                return AddressState.HELD;
+            }
+            return quarantines.containsKey(address) ? AddressState.QUARANTINED : AddressState.FREE;
+        }
+
+        boolean isEmpty() {
+            return allocations.isEmpty() && holds.isEmpty() && quarantines.isEmpty();
+        }
+    }
+
     /** The committed data of a store whose JVM "restarted". */
     private static final class Data {
-        final Map<String, Pool> pools = new LinkedHashMap<>();
-        final Map<String, Map<IpAddress, Allocation>> allocations = new LinkedHashMap<>();
+        final Map<String, PoolData> pools = new LinkedHashMap<>();
+        final ArrayList<JournalEntry> journal = new ArrayList<>();
+        final Map<IpAddress, List<JournalEntry>> historyByAddress = new HashMap<>();
+        final Map<String, Long> listenerPositions = new HashMap<>();
+        final int journalLimit;
         long lastSequence;
+
+        Data(int journalLimit) {
+            this.journalLimit = journalLimit;
+        }
     }
 
     /**
@@ -52,9 +109,18 @@ public final class InMemoryStore implements IpamStore {
     @Override
     public synchronized StoredState load() {
         ensureOpen();
-        List<Pool> pools = List.copyOf(data.pools.values());
+        List<Pool> pools = new ArrayList<>();
         List<Allocation> allocations = new ArrayList<>();
-        data.allocations.values().forEach(m -> allocations.addAll(m.values()));
+        List<Hold> holds = new ArrayList<>();
+        List<Change.Released> quarantines = new ArrayList<>();
+        List<Change.Released> lastReleases = new ArrayList<>();
+        for (PoolData p : data.pools.values()) {
+            pools.add(p.pool);
+            allocations.addAll(p.allocations.values());
+            holds.addAll(p.holds.values());
+            quarantines.addAll(p.quarantines.values());
+            lastReleases.addAll(p.lastReleaseByKey.values());
+        }
         long last = data.lastSequence;
         return new StoredState() {
             @Override
@@ -64,12 +130,27 @@ public final class InMemoryStore implements IpamStore {
 
             @Override
             public List<Pool> pools() {
-                return pools;
+                return List.copyOf(pools);
             }
 
             @Override
             public void forEachAllocation(Consumer<Allocation> action) {
                 allocations.forEach(action);
+            }
+
+            @Override
+            public void forEachHold(Consumer<Hold> action) {
+                holds.forEach(action);
+            }
+
+            @Override
+            public void forEachQuarantine(Consumer<Change.Released> action) {
+                quarantines.forEach(action);
+            }
+
+            @Override
+            public void forEachLastRelease(Consumer<Change.Released> action) {
+                lastReleases.forEach(action);
             }
         };
     }
@@ -82,17 +163,46 @@ public final class InMemoryStore implements IpamStore {
                     + " but the store's last sequence is " + data.lastSequence);
         }
         validate(batch);
+        long sequence = batch.firstSequence();
         for (Change change : batch.changes()) {
+            JournalEntry entry = new JournalEntry(sequence++, change);
             apply(change);
+            data.journal.add(entry);
+            IpAddress address = addressOf(change);
+            if (address != null) {
+                data.historyByAddress.computeIfAbsent(address, a -> new ArrayList<>(2)).add(entry);
+            }
         }
         data.lastSequence = batch.lastSequence();
+        if (data.journal.size() > data.journalLimit) {
+            dropOldest(data.journal.size() - data.journalLimit / 2);
+        }
+    }
+
+    /** Drops the oldest entries of the journal and of history (amortised: half the limit at a time). */
+    private void dropOldest(int count) {
+        List<JournalEntry> dropped = data.journal.subList(0, count);
+        for (JournalEntry e : dropped) {
+            IpAddress address = addressOf(e.change());
+            if (address != null) {
+                List<JournalEntry> entries = data.historyByAddress.get(address);
+                entries.remove(0);
+                if (entries.isEmpty()) {
+                    data.historyByAddress.remove(address);
+                }
+            }
+        }
+        dropped.clear();
     }
 
     /** Checks the whole batch against the data plus the batch's own earlier changes; changes nothing. */
     private void validate(ChangeBatch batch) {
         Map<String, Boolean> poolExists = new HashMap<>();
-        Map<String, Boolean> allocated = new HashMap<>();
+        Map<PoolAddress, AddressState> states = new HashMap<>();
         for (Change change : batch.changes()) {
+            if (change instanceof Change.AccessRefused) {
+                continue;
+            }
             String pool = change.pool();
             boolean exists = poolExists.computeIfAbsent(pool, data.pools::containsKey);
             if (change instanceof Change.PoolCreated) {
@@ -106,35 +216,155 @@ public final class InMemoryStore implements IpamStore {
                 throw new StoreException("Pool '" + pool + "' does not exist");
             }
             if (change instanceof Change.PoolDeleted) {
+                PoolData p = data.pools.get(pool);
+                boolean touched = states.keySet().stream().anyMatch(k -> k.pool().equals(pool)
+                        && states.get(k) != AddressState.FREE);
+                if ((p != null && !p.isEmpty()) || touched) {
+                    throw new StoreException("Pool '" + pool + "' is not empty and cannot be deleted");
+                }
                 poolExists.put(pool, false);
                 continue;
             }
-            IpAddress address = change instanceof Change.Allocated a ? a.allocation().address()
-                    : ((Change.Released) change).allocation().address();
-            String key = pool + ' ' + address;
-            boolean isAllocated = allocated.computeIfAbsent(key,
-                    k -> data.allocations.getOrDefault(pool, Map.of()).containsKey(address));
-            boolean allocating = change instanceof Change.Allocated;
-            if (allocating == isAllocated) {
-                throw new StoreException("Address " + address + " in pool '" + pool + "' is "
-                        + (isAllocated ? "already" : "not") + " allocated");
+            IpAddress address = addressOf(change);
+            PoolAddress key = new PoolAddress(pool, address);
+            AddressState current = states.computeIfAbsent(key, k -> {
+                PoolData p = data.pools.get(pool);
+                return p == null ? AddressState.FREE : p.state(address);
+            });
+            AddressState expected;
+            AddressState next;
+            if (change instanceof Change.Allocated) {
+                expected = AddressState.FREE;
+                next = AddressState.ALLOCATED;
+            } else if (change instanceof Change.Released r) {
+                expected = AddressState.ALLOCATED;
+                next = r.quarantineUntil() == null ? AddressState.FREE : AddressState.QUARANTINED;
+            } else if (change instanceof Change.Held) {
+                expected = AddressState.FREE;
+                next = AddressState.HELD;
+            } else if (change instanceof Change.HoldEnded) {
+                expected = AddressState.HELD;
+                next = AddressState.FREE;
+            } else {
+                expected = AddressState.QUARANTINED;
+                next = AddressState.FREE;
             }
-            allocated.put(key, allocating);
+            if (current != expected) {
+                throw new StoreException("Change " + change.getClass().getSimpleName() + " of " + address + " in pool '"
+                        + pool + "' expects the address " + expected + " but it is " + current);
+            }
+            states.put(key, next);
         }
     }
 
     private void apply(Change change) {
         if (change instanceof Change.PoolCreated c) {
-            data.pools.put(c.pool(), new Pool(c.spec(), c.at(), c.caller()));
-            data.allocations.put(c.pool(), new HashMap<>());
-        } else if (change instanceof Change.PoolDeleted d) {
-            data.pools.remove(d.pool());
-            data.allocations.remove(d.pool());
-        } else if (change instanceof Change.Allocated a) {
-            data.allocations.get(a.pool()).put(a.allocation().address(), a.allocation());
-        } else if (change instanceof Change.Released r) {
-            data.allocations.get(r.pool()).remove(r.allocation().address());
+            data.pools.put(c.pool(), new PoolData(new Pool(c.spec(), c.at(), c.caller())));
+            return;
         }
+        if (change instanceof Change.PoolDeleted d) {
+            data.pools.remove(d.pool());
+            return;
+        }
+        if (change instanceof Change.AccessRefused) {
+            return;
+        }
+        PoolData p = data.pools.get(change.pool());
+        if (change instanceof Change.Allocated a) {
+            p.allocations.put(a.allocation().address(), a.allocation());
+        } else if (change instanceof Change.Released r) {
+            Allocation released = r.allocation();
+            p.allocations.remove(released.address());
+            if (r.quarantineUntil() != null) {
+                p.quarantines.put(released.address(), r);
+            }
+            if (released.environment() != null) {
+                p.lastReleaseByKey.put(released.environment() + '\u0000' + released.name(), r);
+            }
+        } else if (change instanceof Change.Held h) {
+            p.holds.put(h.hold().address(), h.hold());
+        } else if (change instanceof Change.HoldEnded e) {
+            p.holds.remove(e.hold().address());
+        } else if (change instanceof Change.QuarantineEnded q) {
+            p.quarantines.remove(q.address());
+        }
+    }
+
+    private static IpAddress addressOf(Change change) {
+        if (change instanceof Change.Allocated a) {
+            return a.allocation().address();
+        }
+        if (change instanceof Change.Released r) {
+            return r.allocation().address();
+        }
+        if (change instanceof Change.Held h) {
+            return h.hold().address();
+        }
+        if (change instanceof Change.HoldEnded e) {
+            return e.hold().address();
+        }
+        if (change instanceof Change.QuarantineEnded q) {
+            return q.address();
+        }
+        return null;
+    }
+
+    @Override
+    public synchronized List<JournalEntry> readJournal(long fromSequence, int limit) {
+        ensureOpen();
+        if (fromSequence < 1 || limit < 1) {
+            throw new IllegalArgumentException("fromSequence " + fromSequence + " and limit " + limit + " must be at least 1");
+        }
+        List<JournalEntry> journal = data.journal;
+        int lo = 0;
+        int hi = journal.size();
+        while (lo < hi) { // first index with sequence >= fromSequence (sequences ascend, a pruned prefix is gone)
+            int mid = (lo + hi) >>> 1;
+            if (journal.get(mid).sequence() < fromSequence) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return List.copyOf(journal.subList(lo, Math.min(journal.size(), lo + limit)));
+    }
+
+    @Override
+    public synchronized List<JournalEntry> history(IpAddress address) {
+        ensureOpen();
+        return List.copyOf(data.historyByAddress.getOrDefault(Objects.requireNonNull(address, "address"), List.of()));
+    }
+
+    @Override
+    public synchronized void pruneHistory(Instant cutoff, long deliveredUpTo) {
+        ensureOpen();
+        data.historyByAddress.values().removeIf(entries -> {
+            int lastEnding = -1;
+            for (int i = 0; i < entries.size(); i++) {
+                Change c = entries.get(i).change();
+                if (!c.at().isBefore(cutoff)) {
+                    break;
+                }
+                if (c instanceof Change.Released || c instanceof Change.HoldEnded || c instanceof Change.QuarantineEnded) {
+                    lastEnding = i;
+                }
+            }
+            entries.subList(0, lastEnding + 1).clear();
+            return entries.isEmpty();
+        });
+        data.journal.removeIf(e -> e.sequence() <= deliveredUpTo && e.change().at().isBefore(cutoff));
+    }
+
+    @Override
+    public synchronized long listenerPosition(String listener) {
+        ensureOpen();
+        return data.listenerPositions.getOrDefault(Objects.requireNonNull(listener, "listener"), 0L);
+    }
+
+    @Override
+    public synchronized void saveListenerPosition(String listener, long sequence) {
+        ensureOpen();
+        data.listenerPositions.put(Objects.requireNonNull(listener, "listener"), sequence);
     }
 
     @Override

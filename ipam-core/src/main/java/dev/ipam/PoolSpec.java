@@ -4,6 +4,7 @@ import dev.ipam.address.AddressRange;
 import dev.ipam.address.Cidr;
 import dev.ipam.address.IpAddress;
 import java.math.BigInteger;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -24,6 +25,9 @@ public final class PoolSpec {
     private final List<AddressRange> exclusions;
     private final boolean reserveNetworkAndBroadcast;
     private final Strategy defaultStrategy;
+    private final Duration quarantine;
+    private final Duration stickiness;
+    private final Duration holdTtl;
     private final List<AddressRange> effectiveRanges;
     private final BigInteger capacity;
 
@@ -35,6 +39,9 @@ public final class PoolSpec {
         this.exclusions = List.copyOf(b.exclusions);
         this.reserveNetworkAndBroadcast = b.reserveNetworkAndBroadcast;
         this.defaultStrategy = b.defaultStrategy;
+        this.quarantine = b.quarantine;
+        this.stickiness = b.stickiness;
+        this.holdTtl = b.holdTtl;
         if (cidrs.isEmpty() && ranges.isEmpty()) {
             throw new IllegalArgumentException("Pool '" + name + "' needs at least one CIDR or address range");
         }
@@ -118,6 +125,28 @@ public final class PoolSpec {
         return defaultStrategy;
     }
 
+    /**
+     * How long a released address stays out of the free set (cool-down); zero (the default) frees it
+     * at once. During quarantine only the same {@code (environment, name)} key can get it back.
+     */
+    public Duration quarantine() {
+        return quarantine;
+    }
+
+    /**
+     * How long after a release the same {@code (environment, name)} key gets its previous address
+     * back when it asks again without naming an address, provided the address is still free or in
+     * quarantine. Default {@link Builder#DEFAULT_STICKINESS} (24 hours); zero turns it off.
+     */
+    public Duration stickiness() {
+        return stickiness;
+    }
+
+    /** How long an offer holds its address when the caller names no TTL (default {@link Builder#DEFAULT_HOLD_TTL}). */
+    public Duration holdTtl() {
+        return holdTtl;
+    }
+
     /** Whether the pool holds IPv4 addresses (else IPv6). */
     public boolean isIpv4() {
         return effectiveRanges.get(0).isIpv4();
@@ -148,12 +177,14 @@ public final class PoolSpec {
         return o instanceof PoolSpec other && name.equals(other.name) && scope.equals(other.scope)
                 && cidrs.equals(other.cidrs) && ranges.equals(other.ranges) && exclusions.equals(other.exclusions)
                 && reserveNetworkAndBroadcast == other.reserveNetworkAndBroadcast
-                && defaultStrategy == other.defaultStrategy;
+                && defaultStrategy == other.defaultStrategy && quarantine.equals(other.quarantine)
+                && stickiness.equals(other.stickiness) && holdTtl.equals(other.holdTtl);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(name, scope, cidrs, ranges, exclusions, reserveNetworkAndBroadcast, defaultStrategy);
+        return Objects.hash(name, scope, cidrs, ranges, exclusions, reserveNetworkAndBroadcast, defaultStrategy,
+                quarantine, stickiness, holdTtl);
     }
 
     @Override
@@ -168,11 +199,19 @@ public final class PoolSpec {
         if (!exclusions.isEmpty()) {
             s.append(", exclude=").append(exclusions);
         }
+        if (!quarantine.isZero()) {
+            s.append(", quarantine=").append(quarantine);
+        }
         return s.append(", capacity=").append(capacity).append(']').toString();
     }
 
     /** Collects a {@link PoolSpec}. Not thread-safe. */
     public static final class Builder {
+        /** The default {@link PoolSpec#stickiness()}: 24 hours. */
+        public static final Duration DEFAULT_STICKINESS = Duration.ofHours(24);
+        /** The default {@link PoolSpec#holdTtl()}: 180 seconds. */
+        public static final Duration DEFAULT_HOLD_TTL = Duration.ofSeconds(180);
+
         private final String name;
         private final Scope scope;
         private final List<Cidr> cidrs = new ArrayList<>();
@@ -180,6 +219,9 @@ public final class PoolSpec {
         private final List<AddressRange> exclusions = new ArrayList<>();
         private boolean reserveNetworkAndBroadcast = true;
         private Strategy defaultStrategy = Strategy.LOWEST;
+        private Duration quarantine = Duration.ZERO;
+        private Duration stickiness = DEFAULT_STICKINESS;
+        private Duration holdTtl = DEFAULT_HOLD_TTL;
 
         private Builder(String name, Scope scope) {
             this.name = Names.requireIdentifier("pool name", name);
@@ -231,6 +273,35 @@ public final class PoolSpec {
             }
             this.defaultStrategy = strategy;
             return this;
+        }
+
+        /** The cool-down of released addresses (default zero); IllegalArgumentException if negative. */
+        public Builder quarantine(Duration quarantine) {
+            this.quarantine = nonNegative("quarantine", quarantine);
+            return this;
+        }
+
+        /** The stickiness window of environment keys (default 24 hours); IllegalArgumentException if negative. */
+        public Builder stickiness(Duration stickiness) {
+            this.stickiness = nonNegative("stickiness", stickiness);
+            return this;
+        }
+
+        /** The TTL of offers that name none (default 180 s); IllegalArgumentException unless positive. */
+        public Builder holdTtl(Duration holdTtl) {
+            if (nonNegative("holdTtl", holdTtl).isZero()) {
+                throw new IllegalArgumentException("holdTtl of pool '" + name + "' must be positive, was " + holdTtl);
+            }
+            this.holdTtl = holdTtl;
+            return this;
+        }
+
+        private Duration nonNegative(String what, Duration value) {
+            Objects.requireNonNull(value, what);
+            if (value.isNegative()) {
+                throw new IllegalArgumentException(what + " of pool '" + name + "' must not be negative, was " + value);
+            }
+            return value;
         }
 
         /**

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import dev.ipam.address.IpAddress;
 import dev.ipam.internal.IpamEngine;
 import dev.ipam.spi.AccessPolicy;
+import dev.ipam.spi.Change;
+import dev.ipam.spi.JournalEntry;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -271,18 +273,30 @@ class BadInputTest {
         for (String fragment : c.fragments()) {
             assertThat(thrown).hasMessageContaining(fragment);
         }
-        assertThat(snapshot()).as("state after the refused call").isEqualTo(before);
+        // A refusal by the access policy changes no state but is journaled for security tools.
+        boolean refused = thrown instanceof AccessDeniedException || thrown.getCause() instanceof AccessDeniedException;
+        Snapshot expected = refused
+                ? new Snapshot(before.pools(), before.usage(), before.allocations(), before.sequence() + 1)
+                : before;
+        assertThat(snapshot()).as("state after the refused call").isEqualTo(expected);
+        if (refused) {
+            List<JournalEntry> journal = store.readJournal(before.sequence() + 1, 10);
+            assertThat(journal).hasSize(1);
+            Change.AccessRefused event = (Change.AccessRefused) journal.get(0).change();
+            assertThat(event.caller()).isEqualTo(INTRUDER.name());
+            assertThat(thrown.getMessage()).contains(event.action().name());
+        }
 
         // The store holds the same: a restart loads exactly the state from before.
         ipam.close();
         open(store.reopen());
-        assertThat(snapshot()).as("state after a restart").isEqualTo(before);
+        assertThat(snapshot()).as("state after a restart").isEqualTo(expected);
 
         // And the library still works normally: nothing leaked into the bitsets.
         assertThat(s.allocate(req("p").build()).address()).hasToString("10.0.0.1");
         assertThat(s.allocate(req("p").address("10.0.0.20").build()).address()).hasToString("10.0.0.20");
         assertThat(s.usage("p").allocated()).isEqualTo(before.usage().get("p").allocated() + 2);
-        assertThat(((IpamEngine) ipam).lastSequence()).isEqualTo(before.sequence() + 2);
+        assertThat(((IpamEngine) ipam).lastSequence()).isEqualTo(expected.sequence() + 2);
     }
 
     @Test

@@ -40,7 +40,7 @@ class IpamExamplesTest {
         assertThatThrownBy(() -> s.allocate(req("p").build()))
                 .isInstanceOf(PoolExhaustedException.class)
                 .hasMessageContaining("'p'").hasMessageContaining("5 of 5");
-        assertThat(s.usage("p")).isEqualTo(new PoolUsage("p", BigInteger.valueOf(5), 5, BigInteger.ZERO));
+        assertThat(s.usage("p")).isEqualTo(new PoolUsage("p", BigInteger.valueOf(5), 5, 0, 0, BigInteger.ZERO));
     }
 
     @Test

@@ -46,12 +46,15 @@ final class CommitPipeline {
     private final ConcurrentLinkedQueue<Ticket> queue = new ConcurrentLinkedQueue<>();
     private final ReentrantLock leaderLock = new ReentrantLock();
     private final StampedLock gate = new StampedLock();
+    private final Runnable onCommitted;
     private long lastSequence; // guarded by leaderLock
     private volatile boolean closed;
 
-    CommitPipeline(IpamStore store, long lastSequence) {
+    /** {@code onCommitted} runs on the leader after each successful commit; it must not block. */
+    CommitPipeline(IpamStore store, long lastSequence, Runnable onCommitted) {
         this.store = store;
         this.lastSequence = lastSequence;
+        this.onCommitted = onCommitted;
     }
 
     /** Changes of one call, the undo of their in-memory effect, and the call's waiting thread. */
@@ -141,6 +144,10 @@ final class CommitPipeline {
         for (Ticket t : batch) {
             changes.addAll(t.changes);
         }
+        if (changes.isEmpty()) { // only barriers: everything queued before them is already durable
+            batch.forEach(t -> complete(t, null));
+            return;
+        }
         try {
             store.commit(new ChangeBatch(lastSequence + 1, changes));
         } catch (RuntimeException | Error e) {
@@ -151,6 +158,7 @@ final class CommitPipeline {
         for (Ticket t : batch) {
             complete(t, null);
         }
+        onCommitted.run();
     }
 
     private List<Ticket> drain(List<Ticket> into) {

@@ -10,9 +10,15 @@ import dev.ipam.StoreException;
 import dev.ipam.address.AddressRange;
 import dev.ipam.address.IpAddress;
 import dev.ipam.spi.AccessPolicy;
+import dev.ipam.spi.EventListener;
 import dev.ipam.spi.IpamStore;
 import dev.ipam.spi.StoredState;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -24,16 +30,26 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The {@link Ipam} implementation: the pool registry, the overlap index and the commit pipeline.
- * Operations live in {@link Session}. Thread-safe; see {@link CommitPipeline} for how changes,
- * locks and commits interact.
+ * The {@link Ipam} implementation: the pool registry, the overlap index, the commit pipeline,
+ * listener dispatchers and the maintenance task. Operations live in {@link Session}. Thread-safe;
+ * see {@link CommitPipeline} for how changes, locks and commits interact.
  */
 public final class IpamEngine implements Ipam {
+
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(IpamEngine.class);
+
+    /** What {@link Ipam.Builder} collected. */
+    public record Settings(IpamStore store, AccessPolicy accessPolicy, Clock clock, Duration maintenanceInterval,
+            Duration historyRetention, Map<String, EventListener> listeners) {
+    }
 
     final IpamStore store;
     final AccessPolicy accessPolicy;
     final Clock clock;
     final CommitPipeline pipeline;
+    private final Duration historyRetention;
+    private final List<ListenerDispatcher> dispatchers = new ArrayList<>();
+    private ScheduledExecutorService maintenance;
 
     private final ConcurrentHashMap<String, PoolState> pools = new ConcurrentHashMap<>();
     /** Guards pool creation and deletion, the ordered pool list and the overlap index. */
@@ -45,21 +61,51 @@ public final class IpamEngine implements Ipam {
     private record RangeOwner(AddressRange range, String pool) {
     }
 
-    private IpamEngine(IpamStore store, AccessPolicy accessPolicy, Clock clock, long lastSequence) {
-        this.store = store;
-        this.accessPolicy = accessPolicy;
-        this.clock = clock;
-        this.pipeline = new CommitPipeline(store, lastSequence);
+    private IpamEngine(Settings settings, long lastSequence) {
+        this.store = settings.store();
+        this.accessPolicy = settings.accessPolicy();
+        this.clock = settings.clock();
+        this.historyRetention = settings.historyRetention();
+        this.pipeline = new CommitPipeline(store, lastSequence, this::wakeListeners);
+        settings.listeners().forEach((name, listener) -> dispatchers.add(new ListenerDispatcher(name, listener, store)));
     }
 
     /**
-     * Loads the store's state into a new engine (blocking).
+     * Loads the store's state into a new engine (blocking), then starts listener delivery and
+     * maintenance.
      *
      * @throws StoreException if the state cannot be loaded or is inconsistent
      */
-    public static Ipam open(IpamStore store, AccessPolicy accessPolicy, Clock clock) {
+    public static Ipam open(Settings settings) {
+        IpamEngine engine = load(settings);
+        engine.dispatchers.forEach(ListenerDispatcher::start);
+        Duration interval = settings.maintenanceInterval();
+        if (!interval.isZero()) {
+            engine.maintenance = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "ipam-maintenance");
+                t.setDaemon(true);
+                return t;
+            });
+            long nanos = interval.toNanos();
+            engine.maintenance.scheduleWithFixedDelay(engine::maintenanceTick, nanos, nanos, TimeUnit.NANOSECONDS);
+        }
+        return engine;
+    }
+
+    private void maintenanceTick() {
+        try {
+            runMaintenance();
+        } catch (IllegalStateException closed) {
+            // closing
+        } catch (RuntimeException e) {
+            LOG.warn("Maintenance failed; retrying at the next interval", e);
+        }
+    }
+
+    private static IpamEngine load(Settings settings) {
+        IpamStore store = settings.store();
         StoredState state = store.load();
-        IpamEngine engine = new IpamEngine(store, accessPolicy, clock, state.lastSequence());
+        IpamEngine engine = new IpamEngine(settings, state.lastSequence());
         for (Pool pool : state.pools()) {
             engine.adminLock.lock();
             try {
@@ -71,18 +117,49 @@ public final class IpamEngine implements Ipam {
                 engine.adminLock.unlock();
             }
         }
-        state.forEachAllocation(a -> {
-            PoolState pool = engine.pools.get(a.pool());
-            if (pool == null) {
-                throw new StoreException("Stored allocation of " + a.address() + " names unknown pool '" + a.pool() + "'");
-            }
-            if (!pool.belongs(a.address()) || pool.find(a.address()) != null) {
-                throw new StoreException("Stored allocation of " + a.address() + " in pool '" + a.pool()
-                        + "' is outside the pool or a duplicate");
-            }
-            pool.add(a);
-        });
+        try {
+            state.forEachAllocation(a -> engine.loadedPool(a.pool(), a.address()).load(a));
+            state.forEachHold(h -> engine.loadedPool(h.pool(), h.address()).load(h));
+            state.forEachQuarantine(r -> engine.loadedPool(r.pool(), r.allocation().address()).loadQuarantine(r));
+            state.forEachLastRelease(r -> {
+                PoolState p = engine.pools.get(r.pool());
+                if (p != null) {
+                    p.loadLastRelease(r);
+                }
+            });
+        } catch (IllegalStateException e) {
+            throw new StoreException("Stored state is inconsistent: " + e.getMessage(), e);
+        }
         return engine;
+    }
+
+    private PoolState loadedPool(String pool, IpAddress address) {
+        PoolState p = pools.get(pool);
+        if (p == null) {
+            throw new StoreException("Stored entry for " + address + " names unknown pool '" + pool + "'");
+        }
+        return p;
+    }
+
+    private void wakeListeners() {
+        for (ListenerDispatcher d : dispatchers) {
+            d.wakeUp();
+        }
+    }
+
+    @Override
+    public void runMaintenance() {
+        Instant now = clock.instant();
+        for (PoolState p : poolStates()) {
+            Session.expire(this, p, now);
+        }
+        if (historyRetention != null) {
+            long delivered = lastSequence();
+            for (ListenerDispatcher d : dispatchers) {
+                delivered = Math.min(delivered, d.position());
+            }
+            store.pruneHistory(now.minus(historyRetention), delivered);
+        }
     }
 
     @Override
@@ -92,10 +169,31 @@ public final class IpamEngine implements Ipam {
 
     @Override
     public void close() {
+        if (maintenance != null) {
+            maintenance.shutdownNow();
+            try {
+                maintenance.awaitTermination(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        for (ListenerDispatcher d : dispatchers) {
+            d.stop(Duration.ofSeconds(10));
+        }
         pipeline.close();
     }
 
-    /** The sequence number of the last committed change. */
+    /** The last sequence a named listener acknowledged (for tests and monitoring). */
+    public long listenerPosition(String name) {
+        for (ListenerDispatcher d : dispatchers) {
+            if (d.name().equals(name)) {
+                return d.position();
+            }
+        }
+        throw new IllegalArgumentException("No listener named '" + name + "'");
+    }
+
+    @Override
     public long lastSequence() {
         return pipeline.lastSequence();
     }

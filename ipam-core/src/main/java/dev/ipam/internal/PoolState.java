@@ -3,6 +3,10 @@ package dev.ipam.internal;
 import dev.ipam.AddressUnavailableException;
 import dev.ipam.Allocation;
 import dev.ipam.AllocationRequest;
+import dev.ipam.Hold;
+import dev.ipam.HoldNotFoundException;
+import dev.ipam.KeyConflictException;
+import dev.ipam.NotAllocatedException;
 import dev.ipam.Pool;
 import dev.ipam.PoolExhaustedException;
 import dev.ipam.PoolNotFoundException;
@@ -11,23 +15,43 @@ import dev.ipam.Strategy;
 import dev.ipam.address.Cidr;
 import dev.ipam.address.IpAddress;
 import dev.ipam.address.MacAddress;
+import dev.ipam.spi.Change;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.PriorityQueue;
 import java.util.SplittableRandom;
 import java.util.TreeSet;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The live state of one pool: occupancy, allocations and their indexes.
+ * The live state of one pool. Every address of the pool is in exactly one of four states: free,
+ * allocated, held or quarantined; the occupancy marks all but the free ones.
  *
  * <p>Not thread-safe by itself: every method must be called with {@link #lock} held (the engine
- * takes it; several pools are always locked in {@link #ordinal} order).
+ * takes it; several pools are always locked in {@link #ordinal} order). Mutating methods record
+ * each change with its exact undo in a {@link Mutation}.
  */
 final class PoolState {
+
+    /** An environment key. */
+    record Key(String environment, String name) {
+        static Key of(Allocation a) {
+            return a.environment() == null ? null : new Key(a.environment(), a.name());
+        }
+
+        static Key of(AllocationRequest r) {
+            return r.environment().isEmpty() ? null : new Key(r.environment().get(), r.name().get());
+        }
+    }
+
+    /** When a hold or quarantine of an address is due to end; stale entries are skipped. */
+    private record Deadline(Instant at, IpAddress address) {
+    }
 
     final Pool pool;
     /** Creation order; the global order in which several pool locks are taken. */
@@ -37,6 +61,13 @@ final class PoolState {
     private final Occupancy occupancy;
     private final Map<IpAddress, Allocation> allocations = new HashMap<>();
     private final Map<String, TreeSet<IpAddress>> byOwner = new HashMap<>();
+    private final Map<String, TreeSet<IpAddress>> byEnvironment = new HashMap<>();
+    private final Map<Key, Allocation> byKey = new HashMap<>();
+    private final Map<IpAddress, Hold> holds = new HashMap<>();
+    private final Map<String, Hold> holdsByKey = new HashMap<>();
+    private final Map<IpAddress, Change.Released> quarantined = new HashMap<>();
+    private final Map<Key, Change.Released> lastRelease = new HashMap<>();
+    private final PriorityQueue<Deadline> deadlines = new PriorityQueue<>((a, b) -> a.at().compareTo(b.at()));
     private final SplittableRandom random = new SplittableRandom(new SecureRandom().nextLong());
     private IpAddress nextFitCursor;
     private boolean deleted;
@@ -61,31 +92,181 @@ final class PoolState {
         this.deleted = deleted;
     }
 
+    /** No allocation, hold or quarantine. */
     boolean isEmpty() {
-        return allocations.isEmpty();
+        return occupancy.used() == 0;
     }
 
-    /** Picks the address for a request (does not mark it). */
-    IpAddress pick(AllocationRequest request) {
-        Strategy strategy = request.strategy().orElse(pool.spec().defaultStrategy());
-        IpAddress address;
-        switch (strategy) {
-            case LOWEST -> address = occupancy.lowestFree();
-            case NEXT_FIT -> address = occupancy.nextFreeAfter(nextFitCursor);
-            case RANDOM -> address = occupancy.randomFree(random);
-            case SPECIFIC -> {
-                return requireAvailable(request.address().orElseThrow());
-            }
-            case EUI64 -> {
-                return requireAvailable(eui64Address(request.mac().orElseThrow()));
-            }
-            default -> throw new IllegalStateException("Unknown strategy " + strategy);
+    boolean belongs(IpAddress address) {
+        return address.isIpv4() == pool.spec().isIpv4() && pool.spec().contains(address);
+    }
+
+    // ------------------------------------------------------------------ loading
+
+    /** Restores a stored allocation. */
+    void load(Allocation a) {
+        requireLoadable(a.address());
+        bindAllocation(a);
+    }
+
+    void load(Hold h) {
+        requireLoadable(h.address());
+        bindHold(h);
+    }
+
+    void loadQuarantine(Change.Released r) {
+        requireLoadable(r.allocation().address());
+        bindQuarantine(r);
+    }
+
+    void loadLastRelease(Change.Released r) {
+        Key key = Key.of(r.allocation());
+        Change.Released known = lastRelease.get(key);
+        if (key != null && (known == null || known.at().isBefore(r.at()))) {
+            lastRelease.put(key, r);
         }
+    }
+
+    private void requireLoadable(IpAddress address) {
+        if (!belongs(address) || occupancy.isUsed(address)) {
+            throw new IllegalStateException("Stored entry for " + address + " in pool '" + name()
+                    + "' is outside the pool or duplicates another");
+        }
+    }
+
+    // ------------------------------------------------------------------ expiry
+
+    /** Whether a hold or quarantine is due to end at {@code now}. */
+    boolean hasDue(Instant now) {
+        Deadline d = deadlines.peek();
+        return d != null && !d.at().isAfter(now);
+    }
+
+    /** Ends every hold and quarantine due at {@code m.now}. */
+    void expireDue(Mutation m) {
+        while (hasDue(m.now)) {
+            Deadline d = deadlines.poll();
+            Hold h = holds.get(d.address());
+            if (h != null && !h.expiresAt().isAfter(m.now)) {
+                endHold(h, Change.HoldEndReason.EXPIRED, m, Change.SYSTEM);
+                continue;
+            }
+            Change.Released q = quarantined.get(d.address());
+            if (q != null && !q.quarantineUntil().isAfter(m.now)) {
+                endQuarantine(q, false, m, Change.SYSTEM);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ allocation
+
+    /**
+     * Allocates for a request, or returns the live allocation of the request's environment key
+     * (an idempotent repeat, which records no change but asks for a barrier).
+     */
+    Allocation allocate(AllocationRequest request, Mutation m) {
+        Key key = Key.of(request);
+        if (key != null) {
+            Allocation existing = byKey.get(key);
+            if (existing != null) {
+                if (request.address().isPresent() && !request.address().get().equals(existing.address())) {
+                    throw new KeyConflictException("Key " + key.environment() + "/" + key.name() + " already holds "
+                            + existing.address() + " in pool '" + name() + "', not " + request.address().get(), existing);
+                }
+                m.needBarrier();
+                return existing;
+            }
+        }
+        IpAddress address = chooseAddress(request, key, m);
+        Allocation allocation = new Allocation(request.pool(), address, request.owner(), request.environment().orElse(null),
+                request.name().orElse(null), request.hostname().orElse(null), request.mac().orElse(null), m.now, m.caller);
+        bindAllocation(allocation);
+        m.record(new Change.Allocated(allocation), this, () -> unbindAllocation(allocation));
+        return allocation;
+    }
+
+    private IpAddress chooseAddress(AllocationRequest request, Key key, Mutation m) {
+        Strategy strategy = request.strategy().orElse(pool.spec().defaultStrategy());
+        if (request.holdKey().isPresent()) {
+            Hold hold = liveHold(request.holdKey().get(), m.now);
+            if (request.address().isPresent() && !request.address().get().equals(hold.address())) {
+                throw new AddressUnavailableException(name(), request.address().get(),
+                        "hold '" + hold.key() + "' holds " + hold.address() + ", not this address");
+            }
+            endHold(hold, Change.HoldEndReason.CONFIRMED, m, m.caller);
+            return hold.address();
+        }
+        switch (strategy) {
+            case SPECIFIC:
+                return claimNamed(request.address().orElseThrow(), key, m);
+            case EUI64:
+                return claimNamed(eui64Address(request.mac().orElseThrow()), key, m);
+            default:
+                IpAddress sticky = stickyAddress(key, m);
+                return sticky != null ? sticky : pickFree(strategy);
+        }
+    }
+
+    /** The previous address of a re-provisioned key, if still free or in its quarantine and within the window. */
+    private IpAddress stickyAddress(Key key, Mutation m) {
+        if (key == null) {
+            return null;
+        }
+        Change.Released last = lastRelease.get(key);
+        Duration window = pool.spec().stickiness();
+        if (last == null || window.isZero() || !m.now.isBefore(last.at().plus(window))) {
+            return null;
+        }
+        IpAddress address = last.allocation().address();
+        if (!occupancy.isUsed(address)) {
+            return address;
+        }
+        Change.Released q = quarantined.get(address);
+        if (q != null && key.equals(Key.of(q.allocation()))) {
+            endQuarantine(q, true, m, m.caller);
+            return address;
+        }
+        return null;
+    }
+
+    private IpAddress pickFree(Strategy strategy) {
+        IpAddress address = switch (strategy) {
+            case NEXT_FIT -> occupancy.nextFreeAfter(nextFitCursor);
+            case RANDOM -> occupancy.randomFree(random);
+            default -> occupancy.lowestFree();
+        };
         if (address == null) {
             throw new PoolExhaustedException(name(), pool.spec().capacity(), occupancy.used());
         }
         if (strategy == Strategy.NEXT_FIT) {
             nextFitCursor = address;
+        }
+        return address;
+    }
+
+    /** Makes a named address available to the request or explains why it is not. */
+    private IpAddress claimNamed(IpAddress address, Key key, Mutation m) {
+        if (!belongs(address)) {
+            throw new AddressUnavailableException(name(), address, "not part of the pool (ranges "
+                    + pool.spec().effectiveRanges() + ")");
+        }
+        Allocation holder = allocations.get(address);
+        if (holder != null) {
+            throw new AddressUnavailableException(name(), address, holder);
+        }
+        Hold hold = holds.get(address);
+        if (hold != null) {
+            throw new AddressUnavailableException(name(), address, "held" + (hold.key() == null ? "" : " for '"
+                    + hold.key() + "'") + " until " + hold.expiresAt() + "; confirm it with its hold key");
+        }
+        Change.Released q = quarantined.get(address);
+        if (q != null) {
+            if (key != null && key.equals(Key.of(q.allocation()))) {
+                endQuarantine(q, true, m, m.caller);
+                return address;
+            }
+            throw new AddressUnavailableException(name(), address, "in quarantine until " + q.quarantineUntil()
+                    + " after release by '" + q.allocation().owner() + "'");
         }
         return address;
     }
@@ -103,44 +284,179 @@ final class PoolState {
                 + "' has none among " + pool.spec().cidrs());
     }
 
-    private IpAddress requireAvailable(IpAddress address) {
-        if (address.isIpv4() != pool.spec().isIpv4() || !pool.spec().contains(address)) {
-            throw new AddressUnavailableException(name(), address, "not part of the pool (ranges "
-                    + pool.spec().effectiveRanges() + ")");
+    // ------------------------------------------------------------------ release
+
+    /** Releases an allocated address, into quarantine if the pool has one. */
+    Allocation release(IpAddress address, Mutation m) {
+        Allocation a = allocations.get(address);
+        if (a == null) {
+            throw new NotAllocatedException(name(), address);
         }
-        Allocation holder = allocations.get(address);
-        if (holder != null) {
-            throw new AddressUnavailableException(name(), address, holder);
+        Duration q = pool.spec().quarantine();
+        Change.Released released = new Change.Released(a, m.now, m.caller, q.isZero() ? null : m.now.plus(q));
+        Key key = Key.of(a);
+        Change.Released previousLast = key == null ? null : lastRelease.get(key);
+        unbindAllocation(a);
+        if (released.quarantineUntil() != null) {
+            bindQuarantine(released);
         }
-        if (occupancy.isUsed(address)) {
-            throw new AddressUnavailableException(name(), address, "in use");
+        if (key != null) {
+            lastRelease.put(key, released);
         }
-        return address;
+        m.record(released, this, () -> {
+            if (key != null) {
+                if (previousLast == null) {
+                    lastRelease.remove(key);
+                } else {
+                    lastRelease.put(key, previousLast);
+                }
+            }
+            if (released.quarantineUntil() != null) {
+                unbindQuarantine(released);
+            }
+            bindAllocation(a);
+        });
+        return a;
     }
 
-    /** Binds an allocation; its address must be free. */
-    void add(Allocation allocation) {
-        IpAddress address = allocation.address();
+    /** Releases every allocation of an owner, in address order. */
+    List<Allocation> releaseOwner(String owner, Mutation m) {
+        return releaseAll(byOwner.get(owner), m);
+    }
+
+    /** Releases every allocation of an environment, in address order. */
+    List<Allocation> releaseEnvironment(String environment, Mutation m) {
+        return releaseAll(byEnvironment.get(environment), m);
+    }
+
+    private List<Allocation> releaseAll(TreeSet<IpAddress> addresses, Mutation m) {
+        if (addresses == null) {
+            return List.of();
+        }
+        List<Allocation> released = new ArrayList<>(addresses.size());
+        for (IpAddress address : new ArrayList<>(addresses)) {
+            released.add(release(address, m));
+        }
+        return released;
+    }
+
+    // ------------------------------------------------------------------ holds
+
+    /** Holds a free address for {@code ttl}; the same key gets its live hold back. */
+    Hold offer(String key, Duration ttl, Mutation m) {
+        if (key != null) {
+            Hold live = holdsByKey.get(key);
+            if (live != null && live.isLiveAt(m.now)) {
+                m.needBarrier();
+                return live;
+            }
+        }
+        Strategy strategy = pool.spec().defaultStrategy();
+        Hold hold = new Hold(name(), pickFree(strategy), key, m.now, m.now.plus(ttl), m.caller);
+        bindHold(hold);
+        m.record(new Change.Held(hold), this, () -> unbindHold(hold));
+        return hold;
+    }
+
+    /** Gives up the live hold of a key. */
+    Hold cancelHold(String key, Mutation m) {
+        Hold hold = liveHold(key, m.now);
+        endHold(hold, Change.HoldEndReason.CANCELLED, m, m.caller);
+        return hold;
+    }
+
+    private Hold liveHold(String key, Instant now) {
+        Hold hold = holdsByKey.get(key);
+        if (hold == null) {
+            throw new HoldNotFoundException("No hold for key '" + key + "' in pool '" + name() + "'");
+        }
+        if (!hold.isLiveAt(now)) {
+            throw new HoldNotFoundException("The hold of " + hold.address() + " for key '" + key + "' in pool '"
+                    + name() + "' expired at " + hold.expiresAt());
+        }
+        return hold;
+    }
+
+    private void endHold(Hold hold, Change.HoldEndReason reason, Mutation m, String caller) {
+        unbindHold(hold);
+        m.record(new Change.HoldEnded(hold, reason, m.now, caller), this, () -> bindHold(hold));
+    }
+
+    private void endQuarantine(Change.Released q, boolean reused, Mutation m, String caller) {
+        unbindQuarantine(q);
+        m.record(new Change.QuarantineEnded(name(), q.allocation().address(), reused, m.now, caller), this,
+                () -> bindQuarantine(q));
+    }
+
+    // ------------------------------------------------------------------ bind / unbind (exact inverses)
+
+    private void bindAllocation(Allocation a) {
+        IpAddress address = a.address();
         if (!occupancy.markUsed(address)) {
             throw new IllegalStateException("Address " + address + " of pool '" + name() + "' is already used");
         }
-        allocations.put(address, allocation);
-        byOwner.computeIfAbsent(allocation.owner(), o -> new TreeSet<>()).add(address);
+        allocations.put(address, a);
+        byOwner.computeIfAbsent(a.owner(), o -> new TreeSet<>()).add(address);
+        if (a.environment() != null) {
+            byEnvironment.computeIfAbsent(a.environment(), e -> new TreeSet<>()).add(address);
+            byKey.put(Key.of(a), a);
+        }
     }
 
-    /** Unbinds an allocation that {@link #add} bound. */
-    void remove(Allocation allocation) {
-        IpAddress address = allocation.address();
+    private void unbindAllocation(Allocation a) {
+        IpAddress address = a.address();
         allocations.remove(address);
         occupancy.markFree(address);
-        TreeSet<IpAddress> owned = byOwner.get(allocation.owner());
-        if (owned != null) {
-            owned.remove(address);
-            if (owned.isEmpty()) {
-                byOwner.remove(allocation.owner());
+        removeIndexed(byOwner, a.owner(), address);
+        if (a.environment() != null) {
+            removeIndexed(byEnvironment, a.environment(), address);
+            byKey.remove(Key.of(a));
+        }
+    }
+
+    private void bindHold(Hold h) {
+        if (!occupancy.markUsed(h.address())) {
+            throw new IllegalStateException("Address " + h.address() + " of pool '" + name() + "' is already used");
+        }
+        holds.put(h.address(), h);
+        if (h.key() != null) {
+            holdsByKey.put(h.key(), h);
+        }
+        deadlines.add(new Deadline(h.expiresAt(), h.address()));
+    }
+
+    private void unbindHold(Hold h) {
+        holds.remove(h.address());
+        if (h.key() != null) {
+            holdsByKey.remove(h.key(), h);
+        }
+        occupancy.markFree(h.address());
+    }
+
+    private void bindQuarantine(Change.Released r) {
+        IpAddress address = r.allocation().address();
+        occupancy.markUsed(address);
+        quarantined.put(address, r);
+        deadlines.add(new Deadline(r.quarantineUntil(), address));
+    }
+
+    private void unbindQuarantine(Change.Released r) {
+        IpAddress address = r.allocation().address();
+        quarantined.remove(address);
+        occupancy.markFree(address);
+    }
+
+    private static void removeIndexed(Map<String, TreeSet<IpAddress>> index, String key, IpAddress address) {
+        TreeSet<IpAddress> set = index.get(key);
+        if (set != null) {
+            set.remove(address);
+            if (set.isEmpty()) {
+                index.remove(key);
             }
         }
     }
+
+    // ------------------------------------------------------------------ reads
 
     Allocation find(IpAddress address) {
         return allocations.get(address);
@@ -156,6 +472,14 @@ final class PoolState {
         return result;
     }
 
+    boolean hasOwner(String owner) {
+        return byOwner.containsKey(owner);
+    }
+
+    boolean hasEnvironment(String environment) {
+        return byEnvironment.containsKey(environment);
+    }
+
     /** Up to {@code limit} allocations after {@code after} (null: from the start) in address order. */
     List<Allocation> page(IpAddress after, int limit) {
         if (after != null && !belongs(after)) {
@@ -169,27 +493,25 @@ final class PoolState {
             if (next == null) {
                 break;
             }
-            result.add(allocations.get(next));
+            Allocation a = allocations.get(next);
+            if (a != null) {
+                result.add(a);
+            }
             cursor = next;
         }
         return result;
     }
 
-    boolean belongs(IpAddress address) {
-        return address.isIpv4() == pool.spec().isIpv4() && pool.spec().contains(address);
+    List<Hold> holds() {
+        return new ArrayList<>(holds.values());
     }
 
     PoolUsage usage() {
-        return new PoolUsage(name(), pool.spec().capacity(), occupancy.used(), occupancy.free());
+        return new PoolUsage(name(), pool.spec().capacity(), allocations.size(), holds.size(), quarantined.size(),
+                occupancy.free());
     }
 
     long memoryBytesEstimate() {
         return occupancy.memoryBytesEstimate();
-    }
-
-    /** Builds the allocation record of a request for a picked address. */
-    static Allocation allocationFor(AllocationRequest r, IpAddress address, Instant now, String caller) {
-        return new Allocation(r.pool(), address, r.owner(), r.environment().orElse(null), r.name().orElse(null),
-                r.hostname().orElse(null), r.mac().orElse(null), now, caller);
     }
 }

@@ -7,15 +7,19 @@ import dev.ipam.AllocationFailedException;
 import dev.ipam.AllocationPage;
 import dev.ipam.AllocationRequest;
 import dev.ipam.Caller;
+import dev.ipam.HistoryEntry;
+import dev.ipam.Hold;
 import dev.ipam.IpamSession;
-import dev.ipam.NotAllocatedException;
 import dev.ipam.Pool;
 import dev.ipam.PoolConflictException;
 import dev.ipam.PoolSpec;
 import dev.ipam.PoolUsage;
 import dev.ipam.Scope;
+import dev.ipam.StoreException;
 import dev.ipam.address.IpAddress;
 import dev.ipam.spi.Change;
+import dev.ipam.spi.JournalEntry;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -24,11 +28,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Function;
+import java.util.function.Predicate;
 
 /**
  * {@link IpamSession} of one caller. Stateless apart from its caller; thread-safe. Every mutation
- * follows the same steps: validate, check access, enter the pipeline, lock the pool(s), apply and
- * enqueue, unlock, await durability (see {@link CommitPipeline}).
+ * goes through {@link #mutate}: check access, enter the pipeline, lock the pool(s) in order, end
+ * what is due, apply and record the changes, enqueue them, unlock, await durability (see
+ * {@link CommitPipeline}).
  */
 final class Session implements IpamSession {
 
@@ -47,22 +54,128 @@ final class Session implements IpamSession {
         return caller;
     }
 
-    private void check(Action action, Scope scope) {
+    // ------------------------------------------------------------------ access
+
+    private void check(Action action, Scope scope, String pool) {
         if (!engine.accessPolicy.permits(caller, action, scope)) {
-            throw new AccessDeniedException(caller, action, scope);
+            AccessDeniedException denied = new AccessDeniedException(caller, action, scope);
+            try {
+                recordRefusal(new Change.AccessRefused(caller.name(), action, scope, pool, engine.clock.instant()));
+            } catch (RuntimeException e) {
+                denied.addSuppressed(e);
+            }
+            throw denied;
         }
     }
 
-    private PoolState readable(String pool) {
+    private void recordRefusal(Change.AccessRefused refusal) {
+        CommitPipeline.Ticket ticket;
+        long stamp = engine.pipeline.enterMutation();
+        try {
+            ticket = engine.pipeline.enqueue(List.of(refusal), () -> { });
+        } finally {
+            engine.pipeline.exitMutation(stamp);
+        }
+        engine.pipeline.await(ticket);
+    }
+
+    private boolean mayRead(PoolState p) {
+        return engine.accessPolicy.permits(caller, Action.READ, p.pool.scope());
+    }
+
+    private PoolState checked(String pool, Action action) {
         PoolState p = engine.poolState(pool);
-        check(Action.READ, p.pool.scope());
+        check(action, p.pool.scope(), p.name());
         return p;
     }
+
+    // ------------------------------------------------------------------ the mutation template
+
+    /**
+     * Runs {@code body} on the given pools under their locks and makes its changes durable. Holds
+     * and quarantines due in those pools are ended first and committed even when {@code body} fails.
+     */
+    private <T> T mutate(List<PoolState> pools, Function<Mutation, T> body) {
+        return mutate(engine, pools, engine.clock.instant(), caller.name(), body);
+    }
+
+    static <T> T mutate(IpamEngine engine, List<PoolState> pools, Instant now, String callerName,
+            Function<Mutation, T> body) {
+        List<PoolState> ordered = new ArrayList<>(pools);
+        ordered.sort(Comparator.comparingLong(p -> p.ordinal));
+        Mutation m = new Mutation(now, callerName);
+        T result = null;
+        RuntimeException failure = null;
+        CommitPipeline.Ticket ticket = null;
+        long stamp = engine.pipeline.enterMutation();
+        try {
+            ordered.forEach(p -> p.lock.lock());
+            try {
+                for (PoolState p : ordered) {
+                    p.ensureLive();
+                }
+                for (PoolState p : ordered) {
+                    p.expireDue(m);
+                }
+                int mark = m.mark();
+                try {
+                    result = body.apply(m);
+                } catch (RuntimeException e) {
+                    m.rollbackTo(mark);
+                    failure = e;
+                }
+                if (m.needsTicket()) {
+                    ticket = engine.pipeline.enqueue(m.changes(), m.undoAll());
+                }
+            } finally {
+                for (int i = ordered.size() - 1; i >= 0; i--) {
+                    ordered.get(i).lock.unlock();
+                }
+            }
+        } finally {
+            engine.pipeline.exitMutation(stamp);
+        }
+        if (ticket != null) {
+            try {
+                engine.pipeline.await(ticket);
+            } catch (StoreException e) {
+                if (failure != null) {
+                    failure.addSuppressed(e);
+                } else {
+                    throw e;
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+        return result;
+    }
+
+    /** Ends what is due in one pool (maintenance). */
+    static void expire(IpamEngine engine, PoolState p, Instant now) {
+        boolean due;
+        p.lock.lock();
+        try {
+            due = p.hasDue(now);
+        } finally {
+            p.lock.unlock();
+        }
+        if (due) {
+            try {
+                mutate(engine, List.of(p), now, Change.SYSTEM, m -> null);
+            } catch (dev.ipam.PoolNotFoundException deleted) {
+                // deleted meanwhile: nothing left to end
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ pools
 
     @Override
     public Pool createPool(PoolSpec spec) {
         Objects.requireNonNull(spec, "spec");
-        check(Action.ADMIN, spec.scope());
+        check(Action.ADMIN, spec.scope(), spec.name());
         Pool pool = new Pool(spec, engine.clock.instant(), caller.name());
         CommitPipeline.Ticket ticket;
         long stamp = engine.pipeline.enterMutation();
@@ -90,8 +203,7 @@ final class Session implements IpamSession {
 
     @Override
     public void deletePool(String name) {
-        PoolState p = engine.poolState(name);
-        check(Action.ADMIN, p.pool.scope());
+        PoolState p = checked(name, Action.ADMIN);
         CommitPipeline.Ticket ticket;
         long stamp = engine.pipeline.enterMutation();
         try {
@@ -101,8 +213,10 @@ final class Session implements IpamSession {
                 try {
                     p.ensureLive();
                     if (!p.isEmpty()) {
-                        throw new PoolConflictException("Pool '" + name + "' still has " + p.usage().allocated()
-                                + " allocation(s); release them before deleting it");
+                        PoolUsage u = p.usage();
+                        throw new PoolConflictException("Pool '" + name + "' still has " + u.allocated()
+                                + " allocation(s), " + u.held() + " hold(s) and " + u.quarantined()
+                                + " quarantined address(es); release them or let them end before deleting it");
                     }
                     p.setDeleted(true);
                     engine.unregister(p);
@@ -128,7 +242,7 @@ final class Session implements IpamSession {
     public List<Pool> pools() {
         List<Pool> result = new ArrayList<>();
         for (PoolState p : engine.poolStates()) {
-            if (engine.accessPolicy.permits(caller, Action.READ, p.pool.scope())) {
+            if (mayRead(p)) {
                 result.add(p.pool);
             }
         }
@@ -141,36 +255,26 @@ final class Session implements IpamSession {
         if (p == null) {
             return Optional.empty();
         }
-        check(Action.READ, p.pool.scope());
+        check(Action.READ, p.pool.scope(), name);
         return Optional.of(p.pool);
     }
+
+    // ------------------------------------------------------------------ allocation
 
     @Override
     public Allocation allocate(AllocationRequest request) {
         Objects.requireNonNull(request, "request");
-        PoolState p = engine.poolState(request.pool());
-        check(Action.ALLOCATE, p.pool.scope());
-        Instant now = engine.clock.instant();
-        Allocation allocation;
-        CommitPipeline.Ticket ticket;
-        long stamp = engine.pipeline.enterMutation();
-        try {
-            p.lock.lock();
-            try {
-                p.ensureLive();
-                allocation = PoolState.allocationFor(request, p.pick(request), now, caller.name());
-                p.add(allocation);
-                Allocation added = allocation;
-                ticket = engine.pipeline.enqueue(List.of(new Change.Allocated(allocation)),
-                        () -> withPoolLock(p, () -> p.remove(added)));
-            } finally {
-                p.lock.unlock();
-            }
-        } finally {
-            engine.pipeline.exitMutation(stamp);
+        PoolState p = checked(request.pool(), Action.ALLOCATE);
+        if (request.holdKey().isPresent()) {
+            check(Action.HOLD, p.pool.scope(), p.name());
         }
-        engine.pipeline.await(ticket);
-        return allocation;
+        return mutate(List.of(p), m -> p.allocate(request, m));
+    }
+
+    @Override
+    public Allocation confirm(String holdKey, AllocationRequest request) {
+        Objects.requireNonNull(request, "request");
+        return allocate(request.toBuilder().holdKey(holdKey).build());
     }
 
     @Override
@@ -184,69 +288,117 @@ final class Session implements IpamSession {
             AllocationRequest r = Objects.requireNonNull(requests.get(i), "request " + i);
             try {
                 PoolState p = involved.containsKey(r.pool()) ? involved.get(r.pool()) : engine.poolState(r.pool());
-                check(Action.ALLOCATE, p.pool.scope());
+                check(Action.ALLOCATE, p.pool.scope(), p.name());
+                if (r.holdKey().isPresent()) {
+                    check(Action.HOLD, p.pool.scope(), p.name());
+                }
                 involved.put(r.pool(), p);
             } catch (RuntimeException e) {
                 throw new AllocationFailedException(i, r, e);
             }
         }
-        List<PoolState> lockOrder = new ArrayList<>(involved.values());
-        lockOrder.sort(Comparator.comparingLong(p -> p.ordinal));
-        Instant now = engine.clock.instant();
-        List<Allocation> result = new ArrayList<>(requests.size());
-        CommitPipeline.Ticket ticket;
-        long stamp = engine.pipeline.enterMutation();
-        try {
-            lockOrder.forEach(p -> p.lock.lock());
-            try {
-                for (int i = 0; i < requests.size(); i++) {
-                    AllocationRequest r = requests.get(i);
-                    PoolState p = involved.get(r.pool());
-                    try {
-                        p.ensureLive();
-                        Allocation a = PoolState.allocationFor(r, p.pick(r), now, caller.name());
-                        p.add(a);
-                        result.add(a);
-                    } catch (RuntimeException e) {
-                        for (int j = result.size() - 1; j >= 0; j--) {
-                            involved.get(result.get(j).pool()).remove(result.get(j));
-                        }
-                        throw new AllocationFailedException(i, r, e);
-                    }
-                }
-                List<Change> changes = new ArrayList<>(result.size());
-                result.forEach(a -> changes.add(new Change.Allocated(a)));
-                List<Allocation> added = List.copyOf(result);
-                ticket = engine.pipeline.enqueue(changes, () -> {
-                    for (int j = added.size() - 1; j >= 0; j--) {
-                        Allocation a = added.get(j);
-                        PoolState p = involved.get(a.pool());
-                        withPoolLock(p, () -> p.remove(a));
-                    }
-                });
-            } finally {
-                for (int i = lockOrder.size() - 1; i >= 0; i--) {
-                    lockOrder.get(i).lock.unlock();
+        return mutate(new ArrayList<>(involved.values()), m -> {
+            List<Allocation> result = new ArrayList<>(requests.size());
+            for (int i = 0; i < requests.size(); i++) {
+                AllocationRequest r = requests.get(i);
+                try {
+                    result.add(involved.get(r.pool()).allocate(r, m));
+                } catch (RuntimeException e) {
+                    throw new AllocationFailedException(i, r, e);
                 }
             }
-        } finally {
-            engine.pipeline.exitMutation(stamp);
-        }
-        engine.pipeline.await(ticket);
-        return List.copyOf(result);
+            return List.copyOf(result);
+        });
     }
+
+    // ------------------------------------------------------------------ release
+
+    @Override
+    public Allocation release(String pool, IpAddress address) {
+        Objects.requireNonNull(address, "address");
+        PoolState p = checked(pool, Action.RELEASE);
+        return mutate(List.of(p), m -> p.release(address, m));
+    }
+
+    @Override
+    public List<Allocation> releaseOwner(String owner) {
+        Objects.requireNonNull(owner, "owner");
+        return releaseWhere(p -> p.hasOwner(owner), PoolState::releaseOwner, owner);
+    }
+
+    @Override
+    public List<Allocation> releaseEnvironment(String environment) {
+        Objects.requireNonNull(environment, "environment");
+        return releaseWhere(p -> p.hasEnvironment(environment), PoolState::releaseEnvironment, environment);
+    }
+
+    private interface BulkRelease {
+        List<Allocation> apply(PoolState pool, String what, Mutation m);
+    }
+
+    /** Releases in every pool that {@code concerned} selects, all in one commit. */
+    private List<Allocation> releaseWhere(Predicate<PoolState> concerned, BulkRelease release, String what) {
+        List<PoolState> pools = new ArrayList<>();
+        for (PoolState p : engine.poolStates()) {
+            p.lock.lock();
+            try {
+                if (concerned.test(p)) {
+                    pools.add(p);
+                }
+            } finally {
+                p.lock.unlock();
+            }
+        }
+        if (pools.isEmpty()) {
+            return List.of();
+        }
+        for (PoolState p : pools) {
+            check(Action.RELEASE, p.pool.scope(), p.name());
+        }
+        return mutate(pools, m -> {
+            List<Allocation> released = new ArrayList<>();
+            for (PoolState p : pools) {
+                released.addAll(release.apply(p, what, m));
+            }
+            return released;
+        });
+    }
+
+    // ------------------------------------------------------------------ holds
+
+    @Override
+    public Hold offer(String pool, String key, Duration ttl) {
+        if (key != null && (key.isBlank() || key.length() > 255)) {
+            throw new IllegalArgumentException("Invalid hold key '" + key + "': must be 1 to 255 characters, not blank");
+        }
+        if (ttl != null && (ttl.isNegative() || ttl.isZero())) {
+            throw new IllegalArgumentException("Hold TTL must be positive, was " + ttl);
+        }
+        PoolState p = checked(pool, Action.HOLD);
+        Duration effective = ttl != null ? ttl : p.pool.spec().holdTtl();
+        return mutate(List.of(p), m -> p.offer(key, effective, m));
+    }
+
+    @Override
+    public Hold cancelHold(String pool, String holdKey) {
+        Objects.requireNonNull(holdKey, "holdKey");
+        PoolState p = checked(pool, Action.HOLD);
+        return mutate(List.of(p), m -> p.cancelHold(holdKey, m));
+    }
+
+    @Override
+    public List<Hold> holds(String pool) {
+        PoolState p = checked(pool, Action.READ);
+        return underLock(p, p::holds);
+    }
+
+    // ------------------------------------------------------------------ reads
 
     @Override
     public Optional<Allocation> find(String pool, IpAddress address) {
         Objects.requireNonNull(address, "address");
-        PoolState p = readable(pool);
-        p.lock.lock();
-        try {
-            p.ensureLive();
-            return Optional.ofNullable(p.find(address));
-        } finally {
-            p.lock.unlock();
-        }
+        PoolState p = checked(pool, Action.READ);
+        return Optional.ofNullable(underLock(p, () -> p.find(address)));
     }
 
     @Override
@@ -254,18 +406,10 @@ final class Session implements IpamSession {
         if (limit < 1 || limit > MAX_PAGE) {
             throw new IllegalArgumentException("Page limit " + limit + " must be between 1 and " + MAX_PAGE);
         }
-        PoolState p = readable(pool);
-        List<Allocation> items;
-        boolean more;
-        p.lock.lock();
-        try {
-            p.ensureLive();
-            List<Allocation> fetched = p.page(after, limit + 1);
-            more = fetched.size() > limit;
-            items = more ? fetched.subList(0, limit) : fetched;
-        } finally {
-            p.lock.unlock();
-        }
+        PoolState p = checked(pool, Action.READ);
+        List<Allocation> fetched = underLock(p, () -> p.page(after, limit + 1));
+        boolean more = fetched.size() > limit;
+        List<Allocation> items = more ? fetched.subList(0, limit) : fetched;
         return new AllocationPage(items, more ? Optional.of(items.get(items.size() - 1).address()) : Optional.empty());
     }
 
@@ -274,57 +418,80 @@ final class Session implements IpamSession {
         Objects.requireNonNull(owner, "owner");
         List<Allocation> result = new ArrayList<>();
         for (PoolState p : engine.poolStates()) {
-            if (!engine.accessPolicy.permits(caller, Action.READ, p.pool.scope())) {
-                continue;
-            }
-            p.lock.lock();
-            try {
-                result.addAll(p.allocationsOf(owner));
-            } finally {
-                p.lock.unlock();
+            if (mayRead(p)) {
+                result.addAll(underLock(p, () -> p.allocationsOf(owner)));
             }
         }
         return result;
     }
 
     @Override
-    public Allocation release(String pool, IpAddress address) {
-        Objects.requireNonNull(address, "address");
-        PoolState p = engine.poolState(pool);
-        check(Action.RELEASE, p.pool.scope());
-        Instant now = engine.clock.instant();
-        Allocation released;
-        CommitPipeline.Ticket ticket;
-        long stamp = engine.pipeline.enterMutation();
-        try {
-            p.lock.lock();
-            try {
-                p.ensureLive();
-                released = p.find(address);
-                if (released == null) {
-                    throw new NotAllocatedException(pool, address);
-                }
-                p.remove(released);
-                Allocation removed = released;
-                ticket = engine.pipeline.enqueue(List.of(new Change.Released(released, now, caller.name())),
-                        () -> withPoolLock(p, () -> p.add(removed)));
-            } finally {
-                p.lock.unlock();
-            }
-        } finally {
-            engine.pipeline.exitMutation(stamp);
-        }
-        engine.pipeline.await(ticket);
-        return released;
+    public PoolUsage usage(String pool) {
+        PoolState p = checked(pool, Action.READ);
+        return underLock(p, p::usage);
     }
 
     @Override
-    public PoolUsage usage(String pool) {
-        PoolState p = readable(pool);
+    public List<HistoryEntry> history(String pool, IpAddress address) {
+        Objects.requireNonNull(address, "address");
+        PoolState p = engine.poolStateOrNull(Objects.requireNonNull(pool, "pool"));
+        if (p != null) {
+            check(Action.READ, p.pool.scope(), pool);
+        }
+        // A deleted pool's history is still answered (no scope to check against then).
+        return historyOf(pool, engine.store.history(address));
+    }
+
+    @Override
+    public Optional<HistoryEntry> holderAt(String pool, IpAddress address, Instant instant) {
+        Objects.requireNonNull(instant, "instant");
+        List<HistoryEntry> entries = history(pool, address);
+        for (int i = entries.size() - 1; i >= 0; i--) {
+            HistoryEntry e = entries.get(i);
+            if (e.heldAt(instant)) {
+                return Optional.of(e);
+            }
+            if (e.from().isBefore(instant) || e.from().equals(instant)) {
+                break; // the latest period starting before the instant ended before it
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Pairs allocations with their releases, oldest first. A release whose allocation entry was
+     * pruned still yields its period, with allocated sequence 0.
+     */
+    static List<HistoryEntry> historyOf(String pool, List<JournalEntry> journal) {
+        List<HistoryEntry> result = new ArrayList<>();
+        JournalEntry open = null;
+        for (JournalEntry e : journal) {
+            Change c = e.change();
+            if (!pool.equals(c.pool())) {
+                continue;
+            }
+            if (c instanceof Change.Allocated) {
+                open = e;
+            } else if (c instanceof Change.Released r) {
+                boolean paired = open != null;
+                Allocation a = paired ? ((Change.Allocated) open.change()).allocation() : r.allocation();
+                result.add(new HistoryEntry(a, paired ? open.sequence() : 0, r.at(), r.caller()));
+                open = null;
+            }
+        }
+        if (open != null) {
+            result.add(new HistoryEntry(((Change.Allocated) open.change()).allocation(), open.sequence(), null, null));
+        }
+        return result;
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private static <T> T underLock(PoolState p, java.util.function.Supplier<T> read) {
         p.lock.lock();
         try {
             p.ensureLive();
-            return p.usage();
+            return read.get();
         } finally {
             p.lock.unlock();
         }

@@ -1,5 +1,9 @@
 package dev.ipam.spi;
 
+import dev.ipam.address.IpAddress;
+import java.time.Instant;
+import java.util.List;
+
 /**
  * The durable truth behind an {@link dev.ipam.Ipam}: it receives every committed change and gives
  * the whole state back at start-up. The library reads it fully only in {@link #load()}; afterwards
@@ -7,7 +11,8 @@ package dev.ipam.spi;
  *
  * <p>Threading: the library calls {@link #load()} once, then {@link #commit} from one thread at a
  * time (the current group-commit leader; not always the same thread), and {@link #close()} last.
- * Implementations must still be safe if those calls come from different threads.
+ * Journal reads, history queries and listener positions may come from any thread at any time,
+ * concurrently with commits: implementations must be thread-safe.
  */
 public interface IpamStore extends AutoCloseable {
 
@@ -30,6 +35,47 @@ public interface IpamStore extends AutoCloseable {
      * @throws IllegalStateException if the store is closed
      */
     void commit(ChangeBatch batch);
+
+    /**
+     * Reads committed changes in sequence order, starting at {@code fromSequence}, at most
+     * {@code limit} of them; an empty list when there are none (yet). Entries removed by
+     * {@link #pruneHistory} are skipped.
+     *
+     * @throws IllegalArgumentException if {@code fromSequence < 1} or {@code limit < 1}
+     * @throws dev.ipam.StoreException if the journal cannot be read
+     */
+    List<JournalEntry> readJournal(long fromSequence, int limit);
+
+    /**
+     * Every committed change about one address ({@link Change.Allocated}, {@link Change.Released},
+     * {@link Change.Held}, {@link Change.HoldEnded}, {@link Change.QuarantineEnded}) in any pool, in
+     * sequence order. Must be answered from an index, not by scanning the journal.
+     *
+     * @throws dev.ipam.StoreException if the journal cannot be read
+     */
+    List<JournalEntry> history(IpAddress address);
+
+    /**
+     * Forgets holding periods that ended before {@code cutoff}: per address, every entry up to the
+     * last {@link Change.Released}, {@link Change.HoldEnded} or {@link Change.QuarantineEnded} before
+     * the cutoff; and journal entries before the cutoff whose sequence is at most
+     * {@code deliveredUpTo} (so that no listener misses them). Durable when it returns.
+     */
+    void pruneHistory(Instant cutoff, long deliveredUpTo);
+
+    /**
+     * The last sequence a named listener acknowledged; 0 if it never did.
+     *
+     * @throws dev.ipam.StoreException if it cannot be read
+     */
+    long listenerPosition(String listener);
+
+    /**
+     * Durably records that a named listener has handled every change up to {@code sequence}.
+     *
+     * @throws dev.ipam.StoreException if it cannot be written
+     */
+    void saveListenerPosition(String listener, long sequence);
 
     /** Releases the store's resources. Idempotent. Later calls of other methods throw IllegalStateException. */
     @Override

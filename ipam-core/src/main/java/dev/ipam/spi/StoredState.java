@@ -1,14 +1,16 @@
 package dev.ipam.spi;
 
 import dev.ipam.Allocation;
+import dev.ipam.Hold;
 import dev.ipam.Pool;
 import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * The committed state a store gives back at start-up: pools, live allocations and the sequence
- * number of the last committed change. Allocations are streamed so that millions of them need not
- * be collected into one list.
+ * The committed state a store gives back at start-up: pools, live allocations, holds, quarantined
+ * addresses, the last release of each environment key, and the sequence number of the last
+ * committed change. Collections are streamed so that millions of entries need not be collected
+ * into one list. Each {@code forEach} may be called more than once and visits entries in any order.
  */
 public interface StoredState {
 
@@ -18,6 +20,19 @@ public interface StoredState {
     /** The pools, in creation order. */
     List<Pool> pools();
 
-    /** Calls {@code action} once per live allocation, in any order. May be called more than once. */
+    /** Calls {@code action} once per live allocation. */
     void forEachAllocation(Consumer<Allocation> action);
+
+    /** Calls {@code action} once per hold that has not ended (expired holds included until their end is committed). */
+    void forEachHold(Consumer<Hold> action);
+
+    /** Calls {@code action} once per address in quarantine: the release that put it there. */
+    void forEachQuarantine(Consumer<Change.Released> action);
+
+    /**
+     * Calls {@code action} with the latest release of each {@code (pool, environment, name)} key,
+     * which lets a re-provisioned key get its previous address back. A store may drop entries older
+     * than any stickiness window in use.
+     */
+    void forEachLastRelease(Consumer<Change.Released> action);
 }
