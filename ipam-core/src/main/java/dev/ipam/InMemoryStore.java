@@ -339,17 +339,25 @@ public final class InMemoryStore implements IpamStore {
     public synchronized void pruneHistory(Instant cutoff, long deliveredUpTo) {
         ensureOpen();
         data.historyByAddress.values().removeIf(entries -> {
-            int lastEnding = -1;
+            // Per pool (two clouds may share an address): forget up to its last ending before the cutoff.
+            Map<String, Integer> lastEnding = new HashMap<>();
             for (int i = 0; i < entries.size(); i++) {
                 Change c = entries.get(i).change();
-                if (!c.at().isBefore(cutoff)) {
-                    break;
-                }
-                if (c instanceof Change.Released || c instanceof Change.HoldEnded || c instanceof Change.QuarantineEnded) {
-                    lastEnding = i;
+                boolean ending = c instanceof Change.Released || c instanceof Change.HoldEnded
+                        || c instanceof Change.QuarantineEnded;
+                if (ending && c.at().isBefore(cutoff)) {
+                    lastEnding.put(c.pool(), i);
                 }
             }
-            entries.subList(0, lastEnding + 1).clear();
+            List<JournalEntry> kept = new ArrayList<>(entries.size());
+            for (int i = 0; i < entries.size(); i++) {
+                Integer last = lastEnding.get(entries.get(i).change().pool());
+                if (last == null || i > last) {
+                    kept.add(entries.get(i));
+                }
+            }
+            entries.clear();
+            entries.addAll(kept);
             return entries.isEmpty();
         });
         data.journal.removeIf(e -> e.sequence() <= deliveredUpTo && e.change().at().isBefore(cutoff));

@@ -65,6 +65,14 @@ final class PoolState {
     private final Map<Key, Allocation> byKey = new HashMap<>();
     private final Map<IpAddress, Hold> holds = new HashMap<>();
     private final Map<String, Hold> holdsByKey = new HashMap<>();
+    /** The latest expired hold of recent keys, to explain a late confirmation; bounded. */
+    private final Map<String, Hold> expiredByKey = new java.util.LinkedHashMap<>(16, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Hold> eldest) {
+            return size() > EXPIRED_KEYS_REMEMBERED;
+        }
+    };
+    private static final int EXPIRED_KEYS_REMEMBERED = 10_000;
     private final Map<IpAddress, Change.Released> quarantined = new HashMap<>();
     private final Map<Key, Change.Released> lastRelease = new HashMap<>();
     private final PriorityQueue<Deadline> deadlines = new PriorityQueue<>((a, b) -> a.at().compareTo(b.at()));
@@ -368,6 +376,11 @@ final class PoolState {
     private Hold liveHold(String key, Instant now) {
         Hold hold = holdsByKey.get(key);
         if (hold == null) {
+            Hold expired = expiredByKey.get(key);
+            if (expired != null) {
+                throw new HoldNotFoundException("The hold of " + expired.address() + " for key '" + key + "' in pool '"
+                        + name() + "' expired at " + expired.expiresAt());
+            }
             throw new HoldNotFoundException("No hold for key '" + key + "' in pool '" + name() + "'");
         }
         if (!hold.isLiveAt(now)) {
@@ -379,7 +392,16 @@ final class PoolState {
 
     private void endHold(Hold hold, Change.HoldEndReason reason, Mutation m, String caller) {
         unbindHold(hold);
-        m.record(new Change.HoldEnded(hold, reason, m.now, caller), this, () -> bindHold(hold));
+        boolean remember = reason == Change.HoldEndReason.EXPIRED && hold.key() != null;
+        if (remember) {
+            expiredByKey.put(hold.key(), hold);
+        }
+        m.record(new Change.HoldEnded(hold, reason, m.now, caller), this, () -> {
+            if (remember) {
+                expiredByKey.remove(hold.key(), hold);
+            }
+            bindHold(hold);
+        });
     }
 
     private void endQuarantine(Change.Released q, boolean reused, Mutation m, String caller) {

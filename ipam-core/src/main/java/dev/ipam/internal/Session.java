@@ -96,10 +96,16 @@ final class Session implements IpamSession {
      * and quarantines due in those pools are ended first and committed even when {@code body} fails.
      */
     private <T> T mutate(List<PoolState> pools, Function<Mutation, T> body) {
-        return mutate(engine, pools, engine.clock.instant(), caller.name(), body);
+        return mutate(engine, pools, false, engine.clock.instant(), caller.name(), body);
     }
 
-    static <T> T mutate(IpamEngine engine, List<PoolState> pools, Instant now, String callerName,
+    /**
+     * The template itself. Normally a pool deleted meanwhile fails the call with
+     * PoolNotFoundException, and what is due in the pools is ended first. With {@code bulk} the
+     * pools are only locked: deleted ones (which are empty) are tolerated, and the body ends what
+     * is due in the pools it actually changes.
+     */
+    static <T> T mutate(IpamEngine engine, List<PoolState> pools, boolean bulk, Instant now, String callerName,
             Function<Mutation, T> body) {
         List<PoolState> ordered = new ArrayList<>(pools);
         ordered.sort(Comparator.comparingLong(p -> p.ordinal));
@@ -111,11 +117,13 @@ final class Session implements IpamSession {
         try {
             ordered.forEach(p -> p.lock.lock());
             try {
-                for (PoolState p : ordered) {
-                    p.ensureLive();
-                }
-                for (PoolState p : ordered) {
-                    p.expireDue(m);
+                if (!bulk) {
+                    for (PoolState p : ordered) {
+                        p.ensureLive();
+                    }
+                    for (PoolState p : ordered) {
+                        p.expireDue(m);
+                    }
                 }
                 int mark = m.mark();
                 try {
@@ -163,7 +171,7 @@ final class Session implements IpamSession {
         }
         if (due) {
             try {
-                mutate(engine, List.of(p), now, Change.SYSTEM, m -> null);
+                mutate(engine, List.of(p), false, now, Change.SYSTEM, m -> null);
             } catch (dev.ipam.PoolNotFoundException deleted) {
                 // deleted meanwhile: nothing left to end
             }
@@ -204,6 +212,7 @@ final class Session implements IpamSession {
     @Override
     public void deletePool(String name) {
         PoolState p = checked(name, Action.ADMIN);
+        expire(engine, p, engine.clock.instant()); // holds and quarantines that are over do not block deletion
         CommitPipeline.Ticket ticket;
         long stamp = engine.pipeline.enterMutation();
         try {
@@ -336,32 +345,46 @@ final class Session implements IpamSession {
         List<Allocation> apply(PoolState pool, String what, Mutation m);
     }
 
-    /** Releases in every pool that {@code concerned} selects, all in one commit. */
+    /** Refused by the policy while the pools were locked; reported (and journaled) after unlocking. */
+    private static final class RefusedUnderLock extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        final transient PoolState pool;
+
+        RefusedUnderLock(PoolState pool) {
+            super(null, null, false, false);
+            this.pool = pool;
+        }
+    }
+
+    /**
+     * Releases in every pool that {@code concerned} selects, all in one commit. Every pool is locked
+     * while the concerned ones are chosen and released, so a concurrent allocateAll of the same
+     * environment is either released completely or not at all.
+     */
     private List<Allocation> releaseWhere(Predicate<PoolState> concerned, BulkRelease release, String what) {
-        List<PoolState> pools = new ArrayList<>();
-        for (PoolState p : engine.poolStates()) {
-            p.lock.lock();
-            try {
-                if (concerned.test(p)) {
-                    pools.add(p);
+        List<PoolState> all = engine.poolStates();
+        try {
+            return mutate(engine, all, true, engine.clock.instant(), caller.name(), m -> {
+                List<PoolState> pools = new ArrayList<>();
+                for (PoolState p : all) {
+                    if (concerned.test(p)) {
+                        if (!engine.accessPolicy.permits(caller, Action.RELEASE, p.pool.scope())) {
+                            throw new RefusedUnderLock(p);
+                        }
+                        pools.add(p);
+                    }
                 }
-            } finally {
-                p.lock.unlock();
-            }
+                List<Allocation> released = new ArrayList<>();
+                for (PoolState p : pools) {
+                    p.expireDue(m);
+                    released.addAll(release.apply(p, what, m));
+                }
+                return released;
+            });
+        } catch (RefusedUnderLock refused) {
+            check(Action.RELEASE, refused.pool.pool.scope(), refused.pool.name());
+            throw new IllegalStateException("Access policy changed its answer for " + refused.pool.name(), refused);
         }
-        if (pools.isEmpty()) {
-            return List.of();
-        }
-        for (PoolState p : pools) {
-            check(Action.RELEASE, p.pool.scope(), p.name());
-        }
-        return mutate(pools, m -> {
-            List<Allocation> released = new ArrayList<>();
-            for (PoolState p : pools) {
-                released.addAll(release.apply(p, what, m));
-            }
-            return released;
-        });
     }
 
     // ------------------------------------------------------------------ holds
