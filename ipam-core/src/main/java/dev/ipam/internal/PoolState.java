@@ -25,7 +25,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.SplittableRandom;
-import java.util.TreeSet;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -60,8 +59,8 @@ final class PoolState {
 
     private final Occupancy occupancy;
     private final Map<IpAddress, Allocation> allocations = new HashMap<>();
-    private final Map<String, TreeSet<IpAddress>> byOwner = new HashMap<>();
-    private final Map<String, TreeSet<IpAddress>> byEnvironment = new HashMap<>();
+    private final Map<String, AddressBag> byOwner = new HashMap<>();
+    private final Map<String, AddressBag> byEnvironment = new HashMap<>();
     private final Map<Key, Allocation> byKey = new HashMap<>();
     private final Map<IpAddress, Hold> holds = new HashMap<>();
     private final Map<String, Hold> holdsByKey = new HashMap<>();
@@ -337,12 +336,13 @@ final class PoolState {
         return releaseAll(byEnvironment.get(environment), m);
     }
 
-    private List<Allocation> releaseAll(TreeSet<IpAddress> addresses, Mutation m) {
+    private List<Allocation> releaseAll(AddressBag addresses, Mutation m) {
         if (addresses == null) {
             return List.of();
         }
-        List<Allocation> released = new ArrayList<>(addresses.size());
-        for (IpAddress address : new ArrayList<>(addresses)) {
+        List<IpAddress> sorted = addresses.sorted();
+        List<Allocation> released = new ArrayList<>(sorted.size());
+        for (IpAddress address : sorted) {
             released.add(release(address, m));
         }
         return released;
@@ -418,9 +418,9 @@ final class PoolState {
             throw new IllegalStateException("Address " + address + " of pool '" + name() + "' is already used");
         }
         allocations.put(address, a);
-        byOwner.computeIfAbsent(a.owner(), o -> new TreeSet<>()).add(address);
+        byOwner.computeIfAbsent(a.owner(), o -> new AddressBag()).add(address);
         if (a.environment() != null) {
-            byEnvironment.computeIfAbsent(a.environment(), e -> new TreeSet<>()).add(address);
+            byEnvironment.computeIfAbsent(a.environment(), e -> new AddressBag()).add(address);
             byKey.put(Key.of(a), a);
         }
     }
@@ -468,13 +468,10 @@ final class PoolState {
         occupancy.markFree(address);
     }
 
-    private static void removeIndexed(Map<String, TreeSet<IpAddress>> index, String key, IpAddress address) {
-        TreeSet<IpAddress> set = index.get(key);
-        if (set != null) {
-            set.remove(address);
-            if (set.isEmpty()) {
-                index.remove(key);
-            }
+    private static void removeIndexed(Map<String, AddressBag> index, String key, IpAddress address) {
+        AddressBag bag = index.get(key);
+        if (bag != null && bag.remove(address)) {
+            index.remove(key);
         }
     }
 
@@ -485,12 +482,13 @@ final class PoolState {
     }
 
     List<Allocation> allocationsOf(String owner) {
-        TreeSet<IpAddress> owned = byOwner.get(owner);
+        AddressBag owned = byOwner.get(owner);
         if (owned == null) {
             return List.of();
         }
-        List<Allocation> result = new ArrayList<>(owned.size());
-        owned.forEach(a -> result.add(allocations.get(a)));
+        List<IpAddress> sorted = owned.sorted();
+        List<Allocation> result = new ArrayList<>(sorted.size());
+        sorted.forEach(a -> result.add(allocations.get(a)));
         return result;
     }
 
