@@ -282,9 +282,10 @@ public final class HierarchicalBitmap {
    * Returns a clear bit chosen uniformly at random among all clear bits, or -1 if the bitmap is
    * full.
    *
-   * <p>Makes up to {@value #RANDOM_PROBES} probes of a uniformly random index and returns the first
-   * that is clear (each accepted probe is uniform over the clear bits). If every probe hits a set
-   * bit, returns {@code selectClear(random.nextLong(clearCount()))}. The result is exactly uniform,
+   * <p>While at least 1/8 of the bits are clear, makes up to {@value #RANDOM_PROBES} probes of a
+   * uniformly random index and returns the first that is clear (each accepted probe is uniform
+   * over the clear bits). Below that, or if every probe hits a set bit, returns
+   * {@code selectClear(random.nextLong(clearCount()))}. The result is exactly uniform,
    * and cheap at any fill.
    *
    * @param random source of randomness, not null
@@ -297,7 +298,9 @@ public final class HierarchicalBitmap {
     if (clear == 0) {
       return -1;
     }
-    for (int i = 0; i < RANDOM_PROBES; i++) {
+    // Probing pays only while a probe is likely to hit: below 1/8 free, select directly.
+    int probes = clear >= (capacity >>> 3) ? RANDOM_PROBES : 0;
+    for (int i = 0; i < probes; i++) {
       long candidate = random.nextLong(capacity);
       if (!getUnchecked(candidate)) {
         return candidate;

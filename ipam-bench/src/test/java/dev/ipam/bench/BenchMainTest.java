@@ -1,0 +1,90 @@
+package dev.ipam.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class BenchMainTest {
+
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+    private int run(String... args) {
+        return BenchMain.run(args, ScenarioRegistry.builtIn(), new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+    }
+
+    private String out() {
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    private String err() {
+        return err.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void listPrintsScenarioNames() {
+        assertThat(run("list")).isZero();
+        assertThat(out()).startsWith("allocate-throughput\t");
+    }
+
+    @Test
+    void unknownScenarioIsAUsageError() {
+        assertThat(run("no-such-scenario")).isEqualTo(2);
+        assertThat(err()).contains("Unknown scenario 'no-such-scenario'").contains("allocate-throughput");
+    }
+
+    @Test
+    void unknownOptionIsAUsageError() {
+        assertThat(run("allocate-throughput", "--nope", "1")).isEqualTo(2);
+        assertThat(err()).contains("Unknown option --nope").contains("--threads");
+    }
+
+    @Test
+    void badValueIsAUsageError() {
+        assertThat(run("allocate-throughput", "--strategy", "SPECIFIC")).isEqualTo(2);
+        assertThat(run("allocate-throughput", "--threads", "zero")).isEqualTo(2);
+        assertThat(run("allocate-throughput", "--runs", "0")).isEqualTo(2);
+        assertThat(run("allocate-throughput", "--prefix", "24", "--min-live", "300")).isEqualTo(2);
+        assertThat(err()).contains("too few");
+    }
+
+    @Test
+    void helpListsOptions() {
+        assertThat(run("allocate-throughput", "--help")).isZero();
+        assertThat(out()).contains("--threads").contains("--fill").contains("--ops").contains("--json");
+    }
+
+    @Test
+    void smallRunPrintsOneJsonObjectPerRun() {
+        int code = run("allocate-throughput", "--json", "--runs", "2", "--threads", "2", "--ops", "2000",
+                "--warmup-ops", "100", "--fill", "50", "--prefix", "20", "--strategy", "next-fit");
+        assertThat(code).as(err()).isZero();
+        List<String> lines = out().lines().toList();
+        assertThat(lines).hasSize(2);
+        assertThat(lines.get(0)).startsWith("{\"name\":\"allocate-throughput\",\"run\":1,\"runs\":2,\"parameters\":{")
+                .contains("\"threads\":2").contains("\"strategy\":\"NEXT_FIT\"").contains("\"ops_per_sec\":")
+                .contains("\"allocate_median_us\":").contains("\"allocate_p99_us\":").endsWith("}}");
+        assertThat(lines.get(1)).contains("\"run\":2");
+    }
+
+    @Test
+    void textOutputByDefault() {
+        assertThat(run("allocate-throughput", "--ops", "500", "--warmup-ops", "0", "--prefix", "22",
+                "--pools", "per-thread", "--threads", "2", "--min-live", "100")).as(err()).isZero();
+        assertThat(out()).contains("allocate-throughput (run 1 of 1)").contains("ops_per_sec");
+    }
+
+    @Test
+    void jsonEscapesAndFormats() {
+        assertThat(Json.write(Map.of("a\"b", List.of(1, 2.5, "x\ny", Double.NaN))))
+                .isEqualTo("{\"a\\\"b\":[1,2.5,\"x\\ny\",null]}");
+        assertThat(Json.write(1234567.891234)).isEqualTo("1234567.891");
+        assertThat(Json.write("\u0001")).isEqualTo("\"\\u0001\"");
+    }
+}
