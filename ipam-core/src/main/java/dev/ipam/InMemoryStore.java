@@ -216,10 +216,7 @@ public final class InMemoryStore implements IpamStore {
                 throw new StoreException("Pool '" + pool + "' does not exist");
             }
             if (change instanceof Change.PoolDeleted) {
-                PoolData p = data.pools.get(pool);
-                boolean touched = states.keySet().stream().anyMatch(k -> k.pool().equals(pool)
-                        && states.get(k) != AddressState.FREE);
-                if ((p != null && !p.isEmpty()) || touched) {
+                if (liveAfter(pool, states) > 0) {
                     throw new StoreException("Pool '" + pool + "' is not empty and cannot be deleted");
                 }
                 poolExists.put(pool, false);
@@ -255,6 +252,20 @@ public final class InMemoryStore implements IpamStore {
             }
             states.put(key, next);
         }
+    }
+
+    /** Live (non-free) addresses of a pool: the stored ones, adjusted by the batch's changes so far. */
+    private long liveAfter(String pool, Map<PoolAddress, AddressState> states) {
+        PoolData p = data.pools.get(pool);
+        long live = p == null ? 0 : p.allocations.size() + p.holds.size() + p.quarantines.size();
+        for (Map.Entry<PoolAddress, AddressState> e : states.entrySet()) {
+            if (e.getKey().pool().equals(pool)) {
+                boolean wasLive = p != null && p.state(e.getKey().address()) != AddressState.FREE;
+                boolean isLive = e.getValue() != AddressState.FREE;
+                live += (isLive ? 1 : 0) - (wasLive ? 1 : 0);
+            }
+        }
+        return live;
     }
 
     private void apply(Change change) {
@@ -326,7 +337,7 @@ public final class InMemoryStore implements IpamStore {
                 hi = mid;
             }
         }
-        return List.copyOf(journal.subList(lo, Math.min(journal.size(), lo + limit)));
+        return List.copyOf(journal.subList(lo, (int) Math.min(journal.size(), (long) lo + limit)));
     }
 
     @Override
