@@ -3,7 +3,6 @@ package dev.ipam.examples;
 import dev.ipam.Allocation;
 import dev.ipam.AllocationRequest;
 import dev.ipam.Caller;
-import dev.ipam.InMemoryStore;
 import dev.ipam.Ipam;
 import dev.ipam.IpamSession;
 import dev.ipam.PoolSpec;
@@ -11,38 +10,46 @@ import dev.ipam.PoolUsage;
 import dev.ipam.Scope;
 import dev.ipam.Strategy;
 import dev.ipam.spi.AccessPolicy;
+import dev.ipam.store.mapdb.MapDbStore;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A runnable example that embeds the library the way a provisioning service would: it creates
- * scoped pools, allocates every address of an environment in one all-or-nothing call, releases
- * one VM's address and prints pool usage.
+ * A runnable example that embeds the library the way a provisioning service would, on the embedded
+ * default store (a MapDB file, {@code ipam-data/ipam.db} or the path given as the first argument):
+ * it creates scoped pools, allocates every address of an environment in one all-or-nothing call,
+ * releases one VM's address and prints pool usage. Running it again reuses the file: the pools
+ * exist, the environment's keys get the same addresses back, and the released VM its old address.
  */
 public final class DemoMain {
 
     private DemoMain() {
     }
 
-    public static void main(String[] args) {
-        run(System.out);
+    public static void main(String[] args) throws java.io.IOException {
+        Path file = Path.of(args.length > 0 ? args[0] : "ipam-data/ipam.db");
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        run(System.out, file);
     }
 
-    static void run(PrintStream out) {
+    static void run(PrintStream out, Path file) {
         try (Ipam ipam = Ipam.builder()
-                .store(new InMemoryStore())
+                .store(MapDbStore.open(file))
                 .accessPolicy(AccessPolicy.allowAll())
                 .build()) {
             IpamSession session = ipam.as(Caller.of("heat-provisioner"));
-            session.createPool(PoolSpec.builder("dmz-east", Scope.of("east", "dmz"))
+            out.println("Store " + file + " (last change #" + ipam.lastSequence() + ")");
+            createIfAbsent(session, PoolSpec.builder("dmz-east", Scope.of("east", "dmz"))
                     .cidr("10.20.0.0/16").exclude("10.20.0.1").build());
-            session.createPool(PoolSpec.builder("app-east", Scope.of("east", "app"))
+            createIfAbsent(session, PoolSpec.builder("app-east", Scope.of("east", "app"))
                     .cidr("10.30.0.0/24").defaultStrategy(Strategy.NEXT_FIT).build());
-            session.createPool(PoolSpec.builder("v6-east", Scope.of("east", "app"))
+            createIfAbsent(session, PoolSpec.builder("v6-east", Scope.of("east", "app"))
                     .cidr("2001:db8:20::/64").build());
             // The same range in another cloud is its own routing domain.
-            session.createPool(PoolSpec.builder("dmz-west", Scope.of("west", "dmz"))
+            createIfAbsent(session, PoolSpec.builder("dmz-west", Scope.of("west", "dmz"))
                     .cidr("10.20.0.0/16").build());
 
             List<AllocationRequest> stack = new ArrayList<>();
@@ -71,6 +78,12 @@ public final class DemoMain {
                 PoolUsage u = session.usage(pool);
                 out.printf("  %-10s capacity=%s allocated=%d free=%s%n", pool, u.capacity(), u.allocated(), u.free());
             }
+        }
+    }
+
+    private static void createIfAbsent(IpamSession session, PoolSpec spec) {
+        if (session.pool(spec.name()).isEmpty()) {
+            session.createPool(spec);
         }
     }
 }
