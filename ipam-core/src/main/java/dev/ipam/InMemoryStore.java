@@ -1,6 +1,7 @@
 package dev.ipam;
 
 import dev.ipam.address.IpAddress;
+import dev.ipam.spi.AddressState;
 import dev.ipam.spi.Change;
 import dev.ipam.spi.ChangeBatch;
 import dev.ipam.spi.IpamStore;
@@ -51,8 +52,6 @@ public final class InMemoryStore implements IpamStore {
     private InMemoryStore(Data data) {
         this.data = data;
     }
-
-    private enum AddressState { FREE, ALLOCATED, HELD, QUARANTINED }
 
     private record PoolAddress(String pool, IpAddress address) {
     }
@@ -228,24 +227,8 @@ public final class InMemoryStore implements IpamStore {
                 PoolData p = data.pools.get(pool);
                 return p == null ? AddressState.FREE : p.state(address);
             });
-            AddressState expected;
-            AddressState next;
-            if (change instanceof Change.Allocated) {
-                expected = AddressState.FREE;
-                next = AddressState.ALLOCATED;
-            } else if (change instanceof Change.Released r) {
-                expected = AddressState.ALLOCATED;
-                next = r.quarantineUntil() == null ? AddressState.FREE : AddressState.QUARANTINED;
-            } else if (change instanceof Change.Held) {
-                expected = AddressState.FREE;
-                next = AddressState.HELD;
-            } else if (change instanceof Change.HoldEnded) {
-                expected = AddressState.HELD;
-                next = AddressState.FREE;
-            } else {
-                expected = AddressState.QUARANTINED;
-                next = AddressState.FREE;
-            }
+            AddressState expected = AddressState.requiredBy(change);
+            AddressState next = AddressState.resultOf(change);
             if (current != expected) {
                 throw new StoreException("Change " + change.getClass().getSimpleName() + " of " + address + " in pool '"
                         + pool + "' expects the address " + expected + " but it is " + current);
@@ -302,22 +285,7 @@ public final class InMemoryStore implements IpamStore {
     }
 
     private static IpAddress addressOf(Change change) {
-        if (change instanceof Change.Allocated a) {
-            return a.allocation().address();
-        }
-        if (change instanceof Change.Released r) {
-            return r.allocation().address();
-        }
-        if (change instanceof Change.Held h) {
-            return h.hold().address();
-        }
-        if (change instanceof Change.HoldEnded e) {
-            return e.hold().address();
-        }
-        if (change instanceof Change.QuarantineEnded q) {
-            return q.address();
-        }
-        return null;
+        return AddressState.addressOf(change);
     }
 
     @Override

@@ -21,6 +21,7 @@ import dev.ipam.Strategy;
 import dev.ipam.address.IpAddress;
 import dev.ipam.address.MacAddress;
 import dev.ipam.spi.AccessPolicy;
+import dev.ipam.spi.AddressState;
 import dev.ipam.spi.Change;
 import dev.ipam.spi.ChangeBatch;
 import dev.ipam.spi.IpamStore;
@@ -1147,22 +1148,7 @@ public abstract class IpamStoreContract {
     }
 
     private static IpAddress addressOf(Change change) {
-        if (change instanceof Change.Allocated a) {
-            return a.allocation().address();
-        }
-        if (change instanceof Change.Released r) {
-            return r.allocation().address();
-        }
-        if (change instanceof Change.Held h) {
-            return h.hold().address();
-        }
-        if (change instanceof Change.HoldEnded e) {
-            return e.hold().address();
-        }
-        if (change instanceof Change.QuarantineEnded q) {
-            return q.address();
-        }
-        return null;
+        return AddressState.addressOf(change);
     }
 
     // ------------------------------------------------------------------ end to end

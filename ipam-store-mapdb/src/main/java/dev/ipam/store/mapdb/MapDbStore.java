@@ -5,6 +5,7 @@ import dev.ipam.Hold;
 import dev.ipam.Pool;
 import dev.ipam.StoreException;
 import dev.ipam.address.IpAddress;
+import dev.ipam.spi.AddressState;
 import dev.ipam.spi.Change;
 import dev.ipam.spi.ChangeBatch;
 import dev.ipam.spi.IpamStore;
@@ -499,7 +500,6 @@ public final class MapDbStore implements IpamStore {
         }
     }
 
-    private enum State4 { FREE, ALLOCATED, HELD, QUARANTINED }
 
     /** Checks the whole batch against the stored data plus the batch's own earlier changes; writes nothing. */
     private Plan validate(ChangeBatch batch) {
@@ -507,7 +507,7 @@ public final class MapDbStore implements IpamStore {
         Plan plan = new Plan(changes.size());
         plan.nextPoolId = (int) metaLong(META_NEXT_POOL_ID);
         Map<String, Integer> live = new HashMap<>(); // pool name -> id, or -1 when deleted in this batch
-        Map<Slot, State4> states = new HashMap<>();
+        Map<Slot, AddressState> states = new HashMap<>();
         for (int i = 0; i < changes.size(); i++) {
             Change change = changes.get(i);
             if (change instanceof Change.AccessRefused) {
@@ -553,38 +553,22 @@ public final class MapDbStore implements IpamStore {
             IpAddress address = addressOf(change);
             Slot slot = new Slot(id, address);
             final int poolId = id;
-            State4 current = states.get(slot);
+            AddressState current = states.get(slot);
             if (current == null) {
-                current = plan.created.containsKey(poolId) ? State4.FREE : storedState(plan, poolId, address);
+                current = plan.created.containsKey(poolId) ? AddressState.FREE : storedState(plan, poolId, address);
             }
-            State4 expected;
-            State4 next;
-            if (change instanceof Change.Allocated) {
-                expected = State4.FREE;
-                next = State4.ALLOCATED;
-            } else if (change instanceof Change.Released r) {
-                expected = State4.ALLOCATED;
-                next = r.quarantineUntil() == null ? State4.FREE : State4.QUARANTINED;
-            } else if (change instanceof Change.Held) {
-                expected = State4.FREE;
-                next = State4.HELD;
-            } else if (change instanceof Change.HoldEnded) {
-                expected = State4.HELD;
-                next = State4.FREE;
-            } else {
-                expected = State4.QUARANTINED;
-                next = State4.FREE;
-            }
+            AddressState expected = AddressState.requiredBy(change);
+            AddressState next = AddressState.resultOf(change);
             if (current != expected) {
                 throw new StoreException("Change " + change.getClass().getSimpleName() + " of " + address + " in pool '"
                         + pool + "' expects the address " + expected + " but it is " + current);
             }
             states.put(slot, next);
             long[] delta = plan.countDeltas.computeIfAbsent(poolId, k -> new long[3]);
-            if (current != State4.FREE) {
+            if (current != AddressState.FREE) {
                 delta[current.ordinal() - 1]--;
             }
-            if (next != State4.FREE) {
+            if (next != AddressState.FREE) {
                 delta[next.ordinal() - 1]++;
             }
         }
@@ -596,7 +580,7 @@ public final class MapDbStore implements IpamStore {
         return b == null ? new long[3] : Codec.decodeCounts(b);
     }
 
-    private State4 storedState(Plan plan, int poolId, IpAddress address) {
+    private AddressState storedState(Plan plan, int poolId, IpAddress address) {
         ByteKey blockKey = new ByteKey(Codec.blockKey(poolId, address));
         byte[] block;
         if (plan.blockCache.containsKey(blockKey)) {
@@ -606,13 +590,13 @@ public final class MapDbStore implements IpamStore {
             plan.blockCache.put(blockKey, block);
         }
         if (block != null && (Codec.blockBitmap(block) & (1L << Codec.blockIndex(address))) != 0) {
-            return State4.ALLOCATED;
+            return AddressState.ALLOCATED;
         }
         byte[] key = Codec.poolAddressKey(poolId, address);
         if (holds.containsKey(key)) {
-            return State4.HELD;
+            return AddressState.HELD;
         }
-        return quarantines.containsKey(key) ? State4.QUARANTINED : State4.FREE;
+        return quarantines.containsKey(key) ? AddressState.QUARANTINED : AddressState.FREE;
     }
 
     /** Writes the batch into the open MapDB transaction. */
@@ -737,22 +721,7 @@ public final class MapDbStore implements IpamStore {
     }
 
     private static IpAddress addressOf(Change change) {
-        if (change instanceof Change.Allocated a) {
-            return a.allocation().address();
-        }
-        if (change instanceof Change.Released r) {
-            return r.allocation().address();
-        }
-        if (change instanceof Change.Held h) {
-            return h.hold().address();
-        }
-        if (change instanceof Change.HoldEnded e) {
-            return e.hold().address();
-        }
-        if (change instanceof Change.QuarantineEnded q) {
-            return q.address();
-        }
-        return null;
+        return AddressState.addressOf(change);
     }
 
     // ------------------------------------------------------------------ journal and history
