@@ -1,6 +1,8 @@
 package dev.ipam.bench;
 
 import dev.ipam.bench.scenario.AllocateThroughputScenario;
+import dev.ipam.bench.scenario.MapDbReloadScenario;
+import dev.ipam.bench.scenario.MapDbThroughputScenario;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -17,7 +19,9 @@ public final class ScenarioRegistry {
     /** The scenarios shipped with this module. Add new ones here. */
     public static ScenarioRegistry builtIn() {
         return new ScenarioRegistry()
-                .register(AllocateThroughputScenario.NAME, AllocateThroughputScenario::new);
+                .register(AllocateThroughputScenario.NAME, AllocateThroughputScenario::new)
+                .register(MapDbThroughputScenario.NAME, MapDbThroughputScenario::new)
+                .register(MapDbReloadScenario.NAME, MapDbReloadScenario::new);
     }
 
     /**
