@@ -121,11 +121,6 @@ final class DenseOccupancy implements Occupancy {
         return from >= bits.capacity() ? null : orNull(bits.nextSetBit(from));
     }
 
-    @Override
-    public long memoryBytesEstimate() {
-        return bits.memoryBytesEstimate() + 40L * firsts.length;
-    }
-
     private IpAddress orNull(long offset) {
         return offset < 0 ? null : addressAt(offset);
     }

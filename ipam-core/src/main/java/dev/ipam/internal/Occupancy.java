@@ -47,7 +47,4 @@ interface Occupancy {
 
     /** The first used address after {@code after} (null: from the start) in address order, or null. */
     IpAddress nextUsedAfter(IpAddress after);
-
-    /** Rough heap bytes of the structure. */
-    long memoryBytesEstimate();
 }

@@ -530,8 +530,4 @@ final class PoolState {
         return new PoolUsage(name(), pool.spec().capacity(), allocations.size(), holds.size(), quarantined.size(),
                 occupancy.free());
     }
-
-    long memoryBytesEstimate() {
-        return occupancy.memoryBytesEstimate();
-    }
 }

@@ -107,8 +107,11 @@ final class Session implements IpamSession {
      */
     static <T> T mutate(IpamEngine engine, List<PoolState> pools, boolean bulk, Instant now, String callerName,
             Function<Mutation, T> body) {
-        List<PoolState> ordered = new ArrayList<>(pools);
-        ordered.sort(Comparator.comparingLong(p -> p.ordinal));
+        List<PoolState> ordered = pools;
+        if (pools.size() > 1) {
+            ordered = new ArrayList<>(pools);
+            ordered.sort(Comparator.comparingLong(p -> p.ordinal));
+        }
         Mutation m = new Mutation(now, callerName);
         T result = null;
         RuntimeException failure = null;

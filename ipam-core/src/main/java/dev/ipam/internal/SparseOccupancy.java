@@ -228,11 +228,6 @@ final class SparseOccupancy implements Occupancy {
         return runs.higherKey(after);
     }
 
-    @Override
-    public long memoryBytesEstimate() {
-        return 40L * runs.size() + 48L * 2 * runs.size() + 64L * ranges.size();
-    }
-
     private static boolean isSuccessor(IpAddress a, IpAddress b) {
         return !isMax(a) && a.next().equals(b);
     }
