@@ -3,9 +3,15 @@ package dev.ipam.internal;
 import dev.ipam.StoreException;
 import dev.ipam.spi.Change;
 import dev.ipam.spi.ChangeBatch;
+import dev.ipam.spi.ConcurrentChangeException;
 import dev.ipam.spi.IpamStore;
+import dev.ipam.spi.JournalEntry;
+import dev.ipam.spi.SharedStore;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Consumer;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
@@ -36,6 +42,15 @@ import org.slf4j.LoggerFactory;
  *       reverse queue order (each takes its pool lock, so readers see consistent state); and fails
  *       all those tickets with {@link StoreException}. Lock order: gate, then admin lock, then pool
  *       locks by ordinal; the leader lock is never requested while holding any of them.</li>
+ *   <li><b>Shared stores.</b> With a {@link SharedStore} the store numbers the batch after whatever
+ *       other instances committed, and refuses it ({@link ConcurrentChangeException}) if it touches
+ *       something another instance changed after {@code seenThrough}. Other instances' changes are
+ *       applied to memory only by a leader holding {@code gate} in write mode with nothing queued
+ *       (so no pending change of ours can be undone over them): after a refused batch is undone,
+ *       and when {@link #follow} finds foreign journal entries. Refused tickets fail with
+ *       {@link ConcurrentChangeException}, which {@link Session} retries on the caught-up state.
+ *       Because a shared store only accepts changes to addresses whose latest change we have seen,
+ *       foreign changes apply in sequence order on top of our own.</li>
  * </ul>
  */
 final class CommitPipeline {
@@ -48,13 +63,29 @@ final class CommitPipeline {
     private final StampedLock gate = new StampedLock();
     private final Runnable onCommitted;
     private long lastSequence; // guarded by leaderLock
+
+    // Shared stores only; all guarded by leaderLock.
+    private final SharedStore shared;
+    private final Consumer<Change> applyForeign;
+    /** Every change up to this sequence is reflected in memory. */
+    private long seenThrough;
+    /** Our own committed sequence ranges beyond {@link #seenThrough} (first to last). */
+    private final TreeMap<Long, Long> ownAhead = new TreeMap<>();
+
     private volatile boolean closed;
 
-    /** {@code onCommitted} runs on the leader after each successful commit; it must not block. */
-    CommitPipeline(IpamStore store, long lastSequence, Runnable onCommitted) {
+    /**
+     * {@code onCommitted} runs on the leader after each successful commit and after foreign changes
+     * were applied; it must not block. {@code applyForeign} applies another instance's change to
+     * memory (shared stores only); it runs on the leader with the gate held in write mode.
+     */
+    CommitPipeline(IpamStore store, long lastSequence, Runnable onCommitted, Consumer<Change> applyForeign) {
         this.store = store;
         this.lastSequence = lastSequence;
+        this.seenThrough = lastSequence;
         this.onCommitted = onCommitted;
+        this.shared = store instanceof SharedStore s ? s : null;
+        this.applyForeign = applyForeign;
     }
 
     /** Changes of one call, the undo of their in-memory effect, and the call's waiting thread. */
@@ -110,7 +141,7 @@ final class CommitPipeline {
             if (leaderLock.tryLock()) {
                 try {
                     if (!ticket.done) {
-                        commitQueued();
+                        commitQueued(false);
                     }
                 } finally {
                     leaderLock.unlock();
@@ -129,13 +160,16 @@ final class CommitPipeline {
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
+        if (ticket.failure instanceof ConcurrentChangeException conflict) {
+            throw new ConcurrentChangeException(conflict.getMessage(), conflict);
+        }
         if (ticket.failure != null) {
             throw new StoreException(ticket.failure.getMessage(), ticket.failure);
         }
     }
 
-    /** Commits everything queued as one batch. Caller holds leaderLock. */
-    private void commitQueued() {
+    /** Commits everything queued as one batch. Caller holds leaderLock, and the gate in write mode if {@code gateHeld}. */
+    private void commitQueued(boolean gateHeld) {
         List<Ticket> batch = drain(new ArrayList<>());
         if (batch.isEmpty()) {
             return;
@@ -149,12 +183,16 @@ final class CommitPipeline {
             return;
         }
         try {
-            store.commit(new ChangeBatch(lastSequence + 1, changes));
+            if (shared == null) {
+                store.commit(new ChangeBatch(lastSequence + 1, changes));
+                lastSequence += changes.size();
+            } else {
+                committedShared(shared.commitShared(changes, seenThrough), changes.size());
+            }
         } catch (RuntimeException | Error e) {
-            rollBack(batch, e);
+            rollBack(batch, e, gateHeld);
             return;
         }
-        lastSequence += changes.size();
         for (Ticket t : batch) {
             complete(t, null);
         }
@@ -169,12 +207,31 @@ final class CommitPipeline {
         return into;
     }
 
-    private void rollBack(List<Ticket> failed, Throwable cause) {
-        LOG.warn("Store commit of {} call(s) failed; undoing them in memory", failed.size(), cause);
-        StoreException failure = new StoreException("Store commit failed, the change was undone: " + cause, cause);
-        StoreException dependent = new StoreException(
-                "An earlier store commit failed, so this change (applied after it) was undone: " + cause, cause);
-        long stamp = gate.writeLock();
+    private void committedShared(long first, int count) {
+        long last = first + count - 1;
+        if (first == seenThrough + 1) {
+            seenThrough = last; // nobody else committed in between
+        } else {
+            ownAhead.put(first, last);
+        }
+        lastSequence = Math.max(lastSequence, last);
+    }
+
+    private void rollBack(List<Ticket> failed, Throwable cause, boolean gateHeld) {
+        boolean conflict = cause instanceof ConcurrentChangeException;
+        StoreException failure;
+        StoreException dependent;
+        if (conflict) {
+            LOG.debug("Another instance changed what {} call(s) touched; undoing them to retry", failed.size(), cause);
+            failure = new ConcurrentChangeException("Another instance changed it first: " + cause.getMessage(), cause);
+            dependent = failure;
+        } else {
+            LOG.warn("Store commit of {} call(s) failed; undoing them in memory", failed.size(), cause);
+            failure = new StoreException("Store commit failed, the change was undone: " + cause, cause);
+            dependent = new StoreException(
+                    "An earlier store commit failed, so this change (applied after it) was undone: " + cause, cause);
+        }
+        long stamp = gateHeld ? 0 : gate.writeLock();
         try {
             int committedPart = failed.size();
             drain(failed);
@@ -185,12 +242,107 @@ final class CommitPipeline {
                     LOG.error("Undo of {} failed; in-memory state may disagree with the store", failed.get(i).changes, e);
                 }
             }
+            if (conflict) {
+                catchUpQuietly();
+            }
             for (int i = 0; i < failed.size(); i++) {
                 complete(failed.get(i), i < committedPart ? failure : dependent);
             }
         } finally {
-            gate.unlockWrite(stamp);
+            if (!gateHeld) {
+                gate.unlockWrite(stamp);
+            }
         }
+    }
+
+    // ------------------------------------------------------------------ other instances (shared stores)
+
+    /**
+     * Reads the journal for other instances' changes and applies them to memory (shared stores; a
+     * no-op otherwise). Commits what is queued first. Blocks mutations only if there is something
+     * foreign to apply. Called by the follower thread, and by calls that found state missing.
+     *
+     * @return whether any foreign change was applied
+     * @throws dev.ipam.StoreException if the journal cannot be read
+     */
+    boolean follow() {
+        if (shared == null || closed) {
+            return false;
+        }
+        leaderLock.lock();
+        try {
+            List<JournalEntry> next = store.readJournal(seenThrough + 1, 1_000);
+            boolean foreign = false;
+            for (JournalEntry e : next) {
+                if (!isOwn(e.sequence())) {
+                    foreign = true;
+                    break;
+                }
+            }
+            if (!foreign) {
+                if (!next.isEmpty()) {
+                    advanceOver(next.get(next.size() - 1).sequence());
+                }
+                return false;
+            }
+            long stamp = gate.writeLock();
+            try {
+                if (closed) {
+                    return false;
+                }
+                commitQueued(true);
+                catchUp();
+            } finally {
+                gate.unlockWrite(stamp);
+            }
+        } finally {
+            leaderLock.unlock();
+        }
+        onCommitted.run();
+        return true;
+    }
+
+    private void catchUpQuietly() {
+        try {
+            catchUp();
+        } catch (RuntimeException e) {
+            LOG.warn("Could not read other instances' changes after a refused commit; retrying later", e);
+        }
+    }
+
+    /** Applies every foreign change after seenThrough. Caller holds leaderLock and the gate in write mode, nothing queued. */
+    private void catchUp() {
+        while (true) {
+            List<JournalEntry> entries = store.readJournal(seenThrough + 1, 1_000);
+            if (entries.isEmpty()) {
+                return;
+            }
+            for (JournalEntry e : entries) {
+                if (e.sequence() != seenThrough + 1) {
+                    LOG.warn("Journal entries {} to {} were pruned before this instance read them; its state may "
+                            + "lag until it is restarted", seenThrough + 1, e.sequence() - 1);
+                }
+                if (!isOwn(e.sequence())) {
+                    try {
+                        applyForeign.accept(e.change());
+                    } catch (RuntimeException ex) {
+                        LOG.error("Could not apply change {} of another instance: {}", e.sequence(), e.change(), ex);
+                    }
+                }
+                advanceOver(e.sequence());
+            }
+        }
+    }
+
+    private boolean isOwn(long sequence) {
+        Map.Entry<Long, Long> range = ownAhead.floorEntry(sequence);
+        return range != null && range.getValue() >= sequence;
+    }
+
+    private void advanceOver(long sequence) {
+        seenThrough = Math.max(seenThrough, sequence);
+        ownAhead.headMap(seenThrough, true).entrySet().removeIf(r -> r.getValue() <= seenThrough);
+        lastSequence = Math.max(lastSequence, seenThrough);
     }
 
     private static void complete(Ticket ticket, StoreException failure) {
@@ -214,7 +366,7 @@ final class CommitPipeline {
         }
         leaderLock.lock();
         try {
-            commitQueued();
+            commitQueued(false);
             store.close();
         } finally {
             leaderLock.unlock();

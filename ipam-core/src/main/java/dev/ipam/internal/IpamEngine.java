@@ -10,6 +10,9 @@ import dev.ipam.StoreException;
 import dev.ipam.address.AddressRange;
 import dev.ipam.address.IpAddress;
 import dev.ipam.spi.AccessPolicy;
+import dev.ipam.spi.AddressState;
+import dev.ipam.spi.Change;
+import dev.ipam.spi.SharedStore;
 import dev.ipam.spi.EventListener;
 import dev.ipam.spi.IpamStore;
 import dev.ipam.spi.StoredState;
@@ -31,8 +34,9 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The {@link Ipam} implementation: the pool registry, the overlap index, the commit pipeline,
- * listener dispatchers and the maintenance task. Operations live in {@link Session}. Thread-safe;
- * see {@link CommitPipeline} for how changes, locks and commits interact.
+ * listener dispatchers, the maintenance task and, on a {@link SharedStore}, the follower that
+ * applies other instances' changes. Operations live in {@link Session}. Thread-safe; see
+ * {@link CommitPipeline} for how changes, locks and commits interact.
  */
 public final class IpamEngine implements Ipam {
 
@@ -50,6 +54,7 @@ public final class IpamEngine implements Ipam {
     private final Duration historyRetention;
     private final List<ListenerDispatcher> dispatchers = new ArrayList<>();
     private ScheduledExecutorService maintenance;
+    private ScheduledExecutorService follower;
 
     private final ConcurrentHashMap<String, PoolState> pools = new ConcurrentHashMap<>();
     /** Guards pool creation and deletion, the ordered pool list and the overlap index. */
@@ -66,7 +71,7 @@ public final class IpamEngine implements Ipam {
         this.accessPolicy = settings.accessPolicy();
         this.clock = settings.clock();
         this.historyRetention = settings.historyRetention();
-        this.pipeline = new CommitPipeline(store, lastSequence, this::wakeListeners);
+        this.pipeline = new CommitPipeline(store, lastSequence, this::wakeListeners, this::applyForeign);
         settings.listeners().forEach((name, listener) -> dispatchers.add(new ListenerDispatcher(name, listener, store)));
     }
 
@@ -89,7 +94,79 @@ public final class IpamEngine implements Ipam {
             long nanos = interval.toNanos();
             engine.maintenance.scheduleWithFixedDelay(engine::maintenanceTick, nanos, nanos, TimeUnit.NANOSECONDS);
         }
+        if (settings.store() instanceof SharedStore shared) {
+            engine.follower = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "ipam-follower");
+                t.setDaemon(true);
+                return t;
+            });
+            long nanos = Math.max(1, shared.followInterval().toNanos());
+            engine.follower.scheduleWithFixedDelay(engine::followTick, nanos, nanos, TimeUnit.NANOSECONDS);
+        }
         return engine;
+    }
+
+    private void followTick() {
+        try {
+            pipeline.follow();
+        } catch (IllegalStateException closed) {
+            // closing
+        } catch (RuntimeException e) {
+            LOG.warn("Reading other instances' changes failed; retrying at the next interval", e);
+        }
+    }
+
+    /**
+     * Reads and applies other instances' changes now (shared stores; otherwise does nothing).
+     *
+     * @return whether anything changed
+     */
+    boolean catchUp() {
+        return pipeline.follow();
+    }
+
+    /**
+     * Applies a change another instance committed to a shared store. Runs on the commit leader
+     * with the pipeline's gate held in write mode (see {@link CommitPipeline}).
+     */
+    private void applyForeign(Change change) {
+        if (change instanceof Change.PoolCreated created) {
+            Pool pool = new Pool(created.spec(), created.at(), created.caller());
+            adminLock.lock();
+            try {
+                checkNewPool(pool);
+                register(new PoolState(pool, nextOrdinal++));
+            } finally {
+                adminLock.unlock();
+            }
+        } else if (change instanceof Change.PoolDeleted deleted) {
+            adminLock.lock();
+            try {
+                PoolState p = pools.get(deleted.pool());
+                if (p != null) {
+                    p.lock.lock();
+                    try {
+                        p.setDeleted(true);
+                    } finally {
+                        p.lock.unlock();
+                    }
+                    unregister(p);
+                }
+            } finally {
+                adminLock.unlock();
+            }
+        } else if (AddressState.addressOf(change) != null) {
+            PoolState p = pools.get(change.pool());
+            if (p == null) {
+                throw new IllegalStateException("Change of another instance names unknown pool '" + change.pool() + "'");
+            }
+            p.lock.lock();
+            try {
+                p.applyForeign(change);
+            } finally {
+                p.lock.unlock();
+            }
+        }
     }
 
     private void maintenanceTick() {
@@ -104,7 +181,12 @@ public final class IpamEngine implements Ipam {
 
     private static IpamEngine load(Settings settings) {
         IpamStore store = settings.store();
-        StoredState state = store.load();
+        try (StoredState state = store.load()) {
+            return load(settings, state);
+        }
+    }
+
+    private static IpamEngine load(Settings settings, StoredState state) {
         IpamEngine engine = new IpamEngine(settings, state.lastSequence());
         for (Pool pool : state.pools()) {
             engine.adminLock.lock();
@@ -169,6 +251,14 @@ public final class IpamEngine implements Ipam {
 
     @Override
     public void close() {
+        if (follower != null) {
+            follower.shutdownNow();
+            try {
+                follower.awaitTermination(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         if (maintenance != null) {
             maintenance.shutdownNow();
             try {
@@ -200,6 +290,9 @@ public final class IpamEngine implements Ipam {
 
     PoolState poolState(String name) {
         PoolState p = pools.get(Objects.requireNonNull(name, "pool"));
+        if (p == null && catchUp()) {
+            p = pools.get(name); // another instance may have just created it
+        }
         if (p == null) {
             throw new PoolNotFoundException(name);
         }

@@ -410,6 +410,59 @@ final class PoolState {
                 () -> bindQuarantine(q));
     }
 
+    // ------------------------------------------------------------------ changes of other instances
+
+    /**
+     * Applies a change another instance committed to a shared store. The store accepted it against
+     * the state this instance has seen, so it fits; an environment or hold key that this instance's
+     * own later change bound stays bound to that (the other binding has ended by then).
+     *
+     * @throws IllegalStateException if the change does not fit (the instance missed changes)
+     */
+    void applyForeign(Change change) {
+        if (change instanceof Change.Allocated allocated) {
+            Allocation a = allocated.allocation();
+            Key key = Key.of(a);
+            Allocation keyHolder = key == null ? null : byKey.get(key);
+            bindAllocation(a);
+            if (keyHolder != null) {
+                byKey.put(key, keyHolder);
+            }
+        } else if (change instanceof Change.Released released) {
+            Allocation live = allocations.get(released.allocation().address());
+            if (live == null) {
+                throw new IllegalStateException("Released " + released.allocation().address() + " is not allocated");
+            }
+            unbindAllocation(live);
+            if (released.quarantineUntil() != null) {
+                bindQuarantine(released);
+            }
+            loadLastRelease(released);
+        } else if (change instanceof Change.Held held) {
+            Hold h = held.hold();
+            Hold keyHolder = h.key() == null ? null : holdsByKey.get(h.key());
+            bindHold(h);
+            if (keyHolder != null) {
+                holdsByKey.put(h.key(), keyHolder);
+            }
+        } else if (change instanceof Change.HoldEnded ended) {
+            Hold live = holds.get(ended.hold().address());
+            if (live == null) {
+                throw new IllegalStateException("Ended hold of " + ended.hold().address() + " is not held");
+            }
+            unbindHold(live);
+            if (ended.reason() == Change.HoldEndReason.EXPIRED && live.key() != null) {
+                expiredByKey.put(live.key(), live);
+            }
+        } else if (change instanceof Change.QuarantineEnded ended) {
+            Change.Released live = quarantined.get(ended.address());
+            if (live == null) {
+                throw new IllegalStateException("Quarantine of " + ended.address() + " has already ended");
+            }
+            unbindQuarantine(live);
+        }
+    }
+
     // ------------------------------------------------------------------ bind / unbind (exact inverses)
 
     private void bindAllocation(Allocation a) {
@@ -432,7 +485,7 @@ final class PoolState {
         removeIndexed(byOwner, a.owner(), address);
         if (a.environment() != null) {
             removeIndexed(byEnvironment, a.environment(), address);
-            byKey.remove(Key.of(a));
+            byKey.remove(Key.of(a), a);
         }
     }
 

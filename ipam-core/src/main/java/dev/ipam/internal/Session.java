@@ -17,8 +17,16 @@ import dev.ipam.PoolUsage;
 import dev.ipam.Scope;
 import dev.ipam.StoreException;
 import dev.ipam.address.IpAddress;
+import dev.ipam.AddressUnavailableException;
+import dev.ipam.HoldNotFoundException;
+import dev.ipam.KeyConflictException;
+import dev.ipam.NotAllocatedException;
+import dev.ipam.PoolExhaustedException;
 import dev.ipam.spi.Change;
+import dev.ipam.spi.ConcurrentChangeException;
 import dev.ipam.spi.JournalEntry;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.locks.LockSupport;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -69,6 +77,22 @@ final class Session implements IpamSession {
     }
 
     private void recordRefusal(Change.AccessRefused refusal) {
+        retrying(() -> recordRefusalOnce(refusal));
+    }
+
+    /** Runs an action again after each refusal by a shared store (see {@link #retryAfterConflict}). */
+    private static void retrying(Runnable action) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                action.run();
+                return;
+            } catch (ConcurrentChangeException e) {
+                retryAfterConflict(attempt, e);
+            }
+        }
+    }
+
+    private void recordRefusalOnce(Change.AccessRefused refusal) {
         CommitPipeline.Ticket ticket;
         long stamp = engine.pipeline.enterMutation();
         try {
@@ -107,6 +131,43 @@ final class Session implements IpamSession {
      */
     static <T> T mutate(IpamEngine engine, List<PoolState> pools, boolean bulk, Instant now, String callerName,
             Function<Mutation, T> body) {
+        boolean caughtUp = false;
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return mutateOnce(engine, pools, bulk, now, callerName, body);
+            } catch (ConcurrentChangeException e) {
+                retryAfterConflict(attempt, e);
+            } catch (NotAllocatedException | HoldNotFoundException | PoolExhaustedException
+                    | AddressUnavailableException | KeyConflictException e) {
+                // On a shared store the answer may come from state another instance has just changed.
+                if (caughtUp || !engine.catchUp()) {
+                    throw e;
+                }
+                caughtUp = true;
+            }
+        }
+    }
+
+    /** How often a call decides again after another instance changed what it touched (shared stores). */
+    static final int MAX_ATTEMPTS = 16;
+
+    /**
+     * Lets the caller decide again after a refused commit (the state has caught up meanwhile), with
+     * a short random back-off so that instances racing for the same addresses drift apart.
+     *
+     * @throws StoreException if the attempts are used up
+     */
+    static void retryAfterConflict(int attempt, ConcurrentChangeException e) {
+        if (attempt >= MAX_ATTEMPTS) {
+            throw new StoreException("Gave up after " + attempt + " attempts: other instances sharing the store "
+                    + "changed the same addresses, keys or pools first each time. Last refusal: " + e.getMessage(), e);
+        }
+        long maxMicros = 50L << Math.min(attempt, 6);
+        LockSupport.parkNanos(ThreadLocalRandom.current().nextLong(maxMicros) * 1_000);
+    }
+
+    private static <T> T mutateOnce(IpamEngine engine, List<PoolState> pools, boolean bulk, Instant now,
+            String callerName, Function<Mutation, T> body) {
         List<PoolState> ordered = pools;
         if (pools.size() > 1) {
             ordered = new ArrayList<>(pools);
@@ -187,6 +248,12 @@ final class Session implements IpamSession {
     public Pool createPool(PoolSpec spec) {
         Objects.requireNonNull(spec, "spec");
         check(Action.ADMIN, spec.scope(), spec.name());
+        Pool[] created = new Pool[1];
+        retrying(() -> created[0] = createPoolOnce(spec));
+        return created[0];
+    }
+
+    private Pool createPoolOnce(PoolSpec spec) {
         Pool pool = new Pool(spec, engine.clock.instant(), caller.name());
         CommitPipeline.Ticket ticket;
         long stamp = engine.pipeline.enterMutation();
@@ -215,7 +282,13 @@ final class Session implements IpamSession {
     @Override
     public void deletePool(String name) {
         PoolState p = checked(name, Action.ADMIN);
-        expire(engine, p, engine.clock.instant()); // holds and quarantines that are over do not block deletion
+        retrying(() -> {
+            expire(engine, p, engine.clock.instant()); // holds and quarantines that are over do not block deletion
+            deletePoolOnce(name, p);
+        });
+    }
+
+    private void deletePoolOnce(String name, PoolState p) {
         CommitPipeline.Ticket ticket;
         long stamp = engine.pipeline.enterMutation();
         try {

@@ -11,8 +11,13 @@ import java.util.function.Consumer;
  * addresses, the last release of each environment key, and the sequence number of the last
  * committed change. Collections are streamed so that millions of entries need not be collected
  * into one list. Each {@code forEach} may be called more than once and visits entries in any order.
+ *
+ * <p>Everything it gives is one consistent snapshot: {@link #lastSequence()} is the sequence of the
+ * last change reflected in the collections, even while other writers commit (a shared store reads
+ * it in one repeatable-read transaction, for instance). The library calls {@link #close()} when it
+ * has read what it needs; no method is called after that.
  */
-public interface StoredState {
+public interface StoredState extends AutoCloseable {
 
     /** The sequence number of the last committed change; 0 for an empty store. */
     long lastSequence();
@@ -35,4 +40,9 @@ public interface StoredState {
      * than any stickiness window in use.
      */
     void forEachLastRelease(Consumer<Change.Released> action);
+
+    /** Releases what the snapshot holds (a database transaction, say). Idempotent; the default does nothing. */
+    @Override
+    default void close() {
+    }
 }
