@@ -19,10 +19,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.CyclicBarrier;
 import java.util.stream.Stream;
 
 /**
@@ -85,53 +83,26 @@ public final class MapDbThroughputScenario implements Scenario {
             double fsyncRate = fsyncRate(dir.resolve("fsync-probe"), fsyncSeconds);
             log.printf("[%s] raw fsync rate: %.0f /s%n", NAME, fsyncRate);
 
-            Worker[] workers = new Worker[threads];
-            long[] start = new long[1];
+            AllocateLoop.Outcome outcome;
             try (Ipam ipam = Ipam.builder().store(MapDbStore.open(dir.resolve("ipam.db")))
                     .accessPolicy(AccessPolicy.allowAll()).maintenanceInterval(Duration.ZERO).build()) {
                 IpamSession session = ipam.as(Fixtures.CALLER);
                 Fixtures.createPool(session, "durable", "10.0.0.0/8");
-                long measureNanos = seconds * 1_000_000_000L;
-                long warmupNanos = warmup * 1_000_000_000L;
-                CyclicBarrier barrier = new CyclicBarrier(threads, () -> start[0] = System.nanoTime());
-                List<Thread> running = new ArrayList<>();
+                List<AllocateLoop.Caller> callers = new ArrayList<>();
                 for (int t = 0; t < threads; t++) {
-                    AllocationRequest request = AllocationRequest.in("durable").strategy(Strategy.LOWEST)
-                            .owner("bench-owner-" + t).hostname("host-" + t + ".bench.example").build();
-                    workers[t] = new Worker(session, request, barrier, start, warmupNanos, measureNanos);
-                    Thread thread = new Thread(workers[t], NAME + "-" + t);
-                    running.add(thread);
-                    thread.start();
+                    callers.add(new AllocateLoop.Caller(session, AllocationRequest.in("durable").strategy(Strategy.LOWEST)
+                            .owner("bench-owner-" + t).hostname("host-" + t + ".bench.example").build()));
                 }
-                for (Thread thread : running) {
-                    thread.join();
-                }
+                outcome = AllocateLoop.run(NAME, callers, warmup * 1_000_000_000L, seconds * 1_000_000_000L);
             }
-            long ops = 0;
-            long end = 0;
-            int n = 0;
-            for (Worker w : workers) {
-                if (w.failure != null) {
-                    throw new IllegalStateException("Worker failed: " + w.failure, w.failure);
-                }
-                ops += w.count;
-                end = Math.max(end, w.endNanos);
-            }
-            long[] all = new long[(int) ops];
-            for (Worker w : workers) {
-                System.arraycopy(w.nanos, 0, all, n, w.count);
-                n += w.count;
-            }
-            Arrays.sort(all);
-            double elapsed = (end - start[0]) / 1e9;
-            double opsPerSec = ops / elapsed;
+            double opsPerSec = outcome.opsPerSecond();
             result.figure("threads", threads)
-                    .figure("ops", ops)
-                    .figure("elapsed_s", elapsed)
+                    .figure("ops", outcome.ops())
+                    .figure("elapsed_s", outcome.elapsedSeconds())
                     .figure("ops_per_sec", opsPerSec)
-                    .figure("allocate_median_us", AllocateThroughputScenario.percentile(all, 0.50) / 1e3)
-                    .figure("allocate_p99_us", AllocateThroughputScenario.percentile(all, 0.99) / 1e3)
-                    .figure("allocate_max_us", all.length == 0 ? 0 : all[all.length - 1] / 1e3)
+                    .figure("allocate_median_us", outcome.percentileMicros(0.50))
+                    .figure("allocate_p99_us", outcome.percentileMicros(0.99))
+                    .figure("allocate_max_us", outcome.maxMicros())
                     .figure("fsyncs_per_sec", fsyncRate)
                     .figure("ops_per_fsync", opsPerSec / fsyncRate)
                     .figure("store_bytes", Files.size(dir.resolve("ipam.db")));
@@ -170,56 +141,6 @@ public final class MapDbThroughputScenario implements Scenario {
         try (Stream<Path> walk = Files.walk(dir)) {
             for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);
-            }
-        }
-    }
-
-    /** One thread: allocates until its time is up, recording each call's latency. */
-    private static final class Worker implements Runnable {
-        final IpamSession session;
-        final AllocationRequest request;
-        final CyclicBarrier barrier;
-        final long[] start;
-        final long warmupNanos;
-        final long measureNanos;
-        long[] nanos = new long[1 << 14];
-        int count;
-        long endNanos;
-        volatile Throwable failure;
-
-        Worker(IpamSession session, AllocationRequest request, CyclicBarrier barrier, long[] start,
-                long warmupNanos, long measureNanos) {
-            this.session = session;
-            this.request = request;
-            this.barrier = barrier;
-            this.start = start;
-            this.warmupNanos = warmupNanos;
-            this.measureNanos = measureNanos;
-        }
-
-        @Override
-        public void run() {
-            try {
-                long warmupEnd = System.nanoTime() + warmupNanos;
-                while (System.nanoTime() < warmupEnd) {
-                    session.allocate(request);
-                }
-                barrier.await();
-                long deadline = start[0] + measureNanos;
-                long t0 = System.nanoTime();
-                while (t0 < deadline) {
-                    session.allocate(request);
-                    long t1 = System.nanoTime();
-                    if (count == nanos.length) {
-                        nanos = Arrays.copyOf(nanos, count * 2);
-                    }
-                    nanos[count++] = t1 - t0;
-                    t0 = t1;
-                }
-                endNanos = t0;
-            } catch (Throwable e) {
-                failure = e;
-                barrier.reset();
             }
         }
     }
