@@ -144,11 +144,7 @@ final class CommitPipeline {
                         commitQueued(false);
                     }
                 } finally {
-                    leaderLock.unlock();
-                }
-                Ticket next = queue.peek();
-                if (next != null) {
-                    LockSupport.unpark(next.waiter);
+                    unlockLeader();
                 }
             } else {
                 LockSupport.park(this);
@@ -165,6 +161,18 @@ final class CommitPipeline {
         }
         if (ticket.failure != null) {
             throw new StoreException(ticket.failure.getMessage(), ticket.failure);
+        }
+    }
+
+    /**
+     * Releases the leader lock and wakes the caller at the head of the queue: it may have parked
+     * because the lock was taken, and must now lead (or find its ticket done).
+     */
+    private void unlockLeader() {
+        leaderLock.unlock();
+        Ticket next = queue.peek();
+        if (next != null) {
+            LockSupport.unpark(next.waiter);
         }
     }
 
@@ -296,7 +304,7 @@ final class CommitPipeline {
                 gate.unlockWrite(stamp);
             }
         } finally {
-            leaderLock.unlock();
+            unlockLeader();
         }
         onCommitted.run();
         return true;
@@ -369,7 +377,7 @@ final class CommitPipeline {
             commitQueued(false);
             store.close();
         } finally {
-            leaderLock.unlock();
+            unlockLeader();
         }
     }
 
@@ -379,7 +387,7 @@ final class CommitPipeline {
         try {
             return lastSequence;
         } finally {
-            leaderLock.unlock();
+            unlockLeader();
         }
     }
 }
