@@ -1,6 +1,7 @@
 package dev.ipam.bench;
 
 import dev.ipam.bench.scenario.AllocateThroughputScenario;
+import dev.ipam.bench.scenario.GapQueryBaselineScenario;
 import dev.ipam.bench.scenario.MapDbReloadScenario;
 import dev.ipam.bench.scenario.MapDbThroughputScenario;
 import java.util.ArrayList;
@@ -21,7 +22,8 @@ public final class ScenarioRegistry {
         return new ScenarioRegistry()
                 .register(AllocateThroughputScenario.NAME, AllocateThroughputScenario::new)
                 .register(MapDbThroughputScenario.NAME, MapDbThroughputScenario::new)
-                .register(MapDbReloadScenario.NAME, MapDbReloadScenario::new);
+                .register(MapDbReloadScenario.NAME, MapDbReloadScenario::new)
+                .register(GapQueryBaselineScenario.NAME, GapQueryBaselineScenario::new);
     }
 
     /**

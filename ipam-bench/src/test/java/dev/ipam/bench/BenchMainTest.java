@@ -61,6 +61,17 @@ class BenchMainTest {
     }
 
     @Test
+    void gapQueryBaselineIsListedWithItsOptions() {
+        assertThat(run("list")).isZero();
+        assertThat(out()).contains("gap-query-baseline\t");
+        assertThat(run("gap-query-baseline", "--help")).isZero();
+        assertThat(out()).contains("--url").contains("jdbc:postgresql://127.0.0.1:5432/test?user=postgres")
+                .contains("--used").contains("10000,100000,1000000").contains("--queries").contains("(default 200)");
+        assertThat(run("gap-query-baseline", "--url", "jdbc:h2:mem:x")).isEqualTo(2);
+        assertThat(err()).contains("PostgreSQL JDBC URL");
+    }
+
+    @Test
     void smallRunPrintsOneJsonObjectPerRun() {
         int code = run("allocate-throughput", "--json", "--runs", "2", "--threads", "2", "--ops", "2000",
                 "--warmup-ops", "100", "--fill", "50", "--prefix", "20", "--strategy", "next-fit");
