@@ -13,14 +13,24 @@ final class Mutation {
 
     final Instant now;
     final String caller;
+    /**
+     * How many of the lowest (or next-fit) free addresses a pick may choose among: 1 normally; more
+     * when the call lost races on a shared store, so that racing instances drift apart.
+     */
+    final int spread;
     private final List<Change> changes = new ArrayList<>(2);
     private final List<PoolState> undoPools = new ArrayList<>(2);
     private final List<Runnable> undos = new ArrayList<>(2);
     private boolean barrier;
 
     Mutation(Instant now, String caller) {
+        this(now, caller, 1);
+    }
+
+    Mutation(Instant now, String caller, int spread) {
         this.now = now;
         this.caller = caller;
+        this.spread = spread;
     }
 
     /** Records an applied change of {@code pool}; {@code undo} reverts it and runs under the pool's lock. */

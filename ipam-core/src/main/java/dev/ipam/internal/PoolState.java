@@ -210,7 +210,7 @@ final class PoolState {
                 return claimNamed(eui64Address(request.mac().orElseThrow()), key, m);
             default:
                 IpAddress sticky = stickyAddress(key, m);
-                return sticky != null ? sticky : pickFree(strategy);
+                return sticky != null ? sticky : pickFree(strategy, m.spread);
         }
     }
 
@@ -236,7 +236,7 @@ final class PoolState {
         return null;
     }
 
-    private IpAddress pickFree(Strategy strategy) {
+    private IpAddress pickFree(Strategy strategy, int spread) {
         IpAddress address = switch (strategy) {
             case NEXT_FIT -> occupancy.nextFreeAfter(nextFitCursor);
             case RANDOM -> occupancy.randomFree(random);
@@ -244,6 +244,16 @@ final class PoolState {
         };
         if (address == null) {
             throw new PoolExhaustedException(name(), pool.spec().capacity(), occupancy.used());
+        }
+        if (spread > 1 && strategy != Strategy.RANDOM) {
+            // Lost a race on a shared store: skip a few free addresses (see Mutation.spread).
+            for (int skip = random.nextInt(spread); skip > 0; skip--) {
+                IpAddress next = occupancy.nextFreeAfter(address);
+                if (next == null || next.compareTo(address) <= 0) {
+                    break; // wrapped around: keep the last one before the end
+                }
+                address = next;
+            }
         }
         if (strategy == Strategy.NEXT_FIT) {
             nextFitCursor = address;
@@ -360,7 +370,7 @@ final class PoolState {
             }
         }
         Strategy strategy = pool.spec().defaultStrategy();
-        Hold hold = new Hold(name(), pickFree(strategy), key, m.now, m.now.plus(ttl), m.caller);
+        Hold hold = new Hold(name(), pickFree(strategy, m.spread), key, m.now, m.now.plus(ttl), m.caller);
         bindHold(hold);
         m.record(new Change.Held(hold), this, () -> unbindHold(hold));
         return hold;

@@ -134,7 +134,7 @@ final class Session implements IpamSession {
         boolean caughtUp = false;
         for (int attempt = 1; ; attempt++) {
             try {
-                return mutateOnce(engine, pools, bulk, now, callerName, body);
+                return mutateOnce(engine, pools, bulk, now, callerName, body, spreadFor(attempt));
             } catch (ConcurrentChangeException e) {
                 retryAfterConflict(attempt, e);
             } catch (NotAllocatedException | HoldNotFoundException | PoolExhaustedException
@@ -166,14 +166,22 @@ final class Session implements IpamSession {
         LockSupport.parkNanos(ThreadLocalRandom.current().nextLong(maxMicros) * 1_000);
     }
 
+    /**
+     * Among how many free addresses an attempt picks (see {@link Mutation#spread}): after a lost
+     * race the other instance is likely to take the next lowest addresses too, so widen the choice.
+     */
+    static int spreadFor(int attempt) {
+        return attempt <= 1 ? 1 : Math.min(256, 4 << (2 * (attempt - 1)));
+    }
+
     private static <T> T mutateOnce(IpamEngine engine, List<PoolState> pools, boolean bulk, Instant now,
-            String callerName, Function<Mutation, T> body) {
+            String callerName, Function<Mutation, T> body, int spread) {
         List<PoolState> ordered = pools;
         if (pools.size() > 1) {
             ordered = new ArrayList<>(pools);
             ordered.sort(Comparator.comparingLong(p -> p.ordinal));
         }
-        Mutation m = new Mutation(now, callerName);
+        Mutation m = new Mutation(now, callerName, spread);
         T result = null;
         RuntimeException failure = null;
         CommitPipeline.Ticket ticket = null;
