@@ -8,6 +8,7 @@ import dev.ipam.address.IpAddress;
 import dev.ipam.spi.AddressState;
 import dev.ipam.spi.Change;
 import dev.ipam.spi.ChangeBatch;
+import dev.ipam.spi.ChangeCodec;
 import dev.ipam.spi.IpamStore;
 import dev.ipam.spi.JournalEntry;
 import dev.ipam.spi.StoredState;
@@ -56,8 +57,9 @@ import org.mapdb.Serializer;
  * process), enforced by an exclusive lock on {@code <file>.lock}.
  *
  * <p><b>Implementation notes.</b> Layout (format version {@value #FORMAT_VERSION}; every value is a
- * {@code byte[]}, {@code long}, {@code int} or {@code String} written by the package's own codec, MapDB's
- * object serializer is never used):
+ * {@code byte[]}, {@code long}, {@code int} or {@code String}: values are encoded with
+ * {@link ChangeCodec} version 1, keys, chunks and blocks by the package's own codec; MapDB's object
+ * serializer is never used):
  * <ul>
  *   <li>{@code meta}: magic {@value #MAGIC}, format version, last sequence, next pool id, history prune
  *       watermark;</li>
@@ -328,7 +330,7 @@ public final class MapDbStore implements IpamStore {
             List<Pool> poolList = new ArrayList<>();
             Map<Integer, String> names = new HashMap<>();
             for (Map.Entry<Integer, byte[]> e : pools.entrySet()) {
-                Pool p = Codec.decodePool(e.getValue());
+                Pool p = ChangeCodec.decodePool(e.getValue());
                 poolList.add(p);
                 names.put(e.getKey(), p.name());
             }
@@ -384,7 +386,7 @@ public final class MapDbStore implements IpamStore {
         public void forEachHold(Consumer<Hold> action) {
             read(() -> {
                 for (byte[] v : holds.values()) {
-                    action.accept(Codec.decodeHold(v));
+                    action.accept(ChangeCodec.decodeHold(v));
                 }
             });
         }
@@ -393,7 +395,7 @@ public final class MapDbStore implements IpamStore {
         public void forEachQuarantine(Consumer<Change.Released> action) {
             read(() -> {
                 for (byte[] v : quarantines.values()) {
-                    action.accept(Codec.decodeReleased(v));
+                    action.accept(ChangeCodec.decodeReleased(v));
                 }
             });
         }
@@ -402,7 +404,7 @@ public final class MapDbStore implements IpamStore {
         public void forEachLastRelease(Consumer<Change.Released> action) {
             read(() -> {
                 for (byte[] v : lastReleases.values()) {
-                    action.accept(Codec.decodeReleased(v));
+                    action.accept(ChangeCodec.decodeReleased(v));
                 }
             });
         }
@@ -606,19 +608,19 @@ public final class MapDbStore implements IpamStore {
         Map<ByteKey, Allocation[]> dirtyBlocks = new LinkedHashMap<>();
         long[] sequences = new long[n];
         byte[][] encoded = new byte[n][];
-        Codec.Out out = new Codec.Out(256);
+        ChangeCodec.Out out = new ChangeCodec.Out(256);
         for (int i = 0; i < n; i++) {
             Change change = changes.get(i);
             long sequence = batch.firstSequence() + i;
             sequences[i] = sequence;
             out.reset();
-            Codec.writeChange(out, change);
+            ChangeCodec.writeChange(out, change);
             encoded[i] = out.toBytes();
             int poolId = plan.poolIdOf[i];
             if (change instanceof Change.PoolCreated c) {
                 Pool pool = new Pool(c.spec(), c.at(), c.caller());
                 poolIds.put(c.pool(), poolId);
-                pools.put(poolId, Codec.encodePool(pool));
+                pools.put(poolId, ChangeCodec.encodePool(pool));
                 poolCounts.put(poolId, Codec.encodeCounts(new long[3]));
                 continue;
             }
@@ -642,7 +644,7 @@ public final class MapDbStore implements IpamStore {
                     lastReleases.put(Codec.lastReleaseKey(poolId, released.environment(), released.name()), encoded[i]);
                 }
             } else if (change instanceof Change.Held h) {
-                holds.put(Codec.poolAddressKey(poolId, address), Codec.encodeHold(h.hold()));
+                holds.put(Codec.poolAddressKey(poolId, address), ChangeCodec.encodeHold(h.hold()));
             } else if (change instanceof Change.HoldEnded) {
                 holds.remove(Codec.poolAddressKey(poolId, address));
             } else if (change instanceof Change.QuarantineEnded) {
@@ -758,7 +760,7 @@ public final class MapDbStore implements IpamStore {
                 Map.Entry<Long, byte[]> e = it.next();
                 Codec.forEachInChunk(e.getKey(), e.getValue(), (seq, chunk, off, len) -> {
                     if (seq >= fromSequence) {
-                        result.add(new JournalEntry(seq, Codec.decodeChange(chunk, off, len)));
+                        result.add(new JournalEntry(seq, ChangeCodec.decodeChange(chunk, off, len)));
                     }
                     return result.size() < limit;
                 });
@@ -815,7 +817,7 @@ public final class MapDbStore implements IpamStore {
         if (chunk != null) {
             Codec.forEachInChunk(chunk.getKey(), chunk.getValue(), (s, bytes, off, len) -> {
                 if (s == seq) {
-                    found[0] = Codec.decodeChange(bytes, off, len);
+                    found[0] = ChangeCodec.decodeChange(bytes, off, len);
                     return false;
                 }
                 return s < seq;
@@ -827,7 +829,7 @@ public final class MapDbStore implements IpamStore {
                 throw new StoreException("Store " + path + " is inconsistent: the history index names sequence " + seq
                         + ", which is neither in the journal nor kept for history");
             }
-            found[0] = Codec.decodeChange(d);
+            found[0] = ChangeCodec.decodeChange(d);
         }
         return found[0];
     }
@@ -879,7 +881,7 @@ public final class MapDbStore implements IpamStore {
                 if (seq <= watermark) {
                     return true;
                 }
-                Change c = Codec.decodeChange(chunk, off, len);
+                Change c = ChangeCodec.decodeChange(chunk, off, len);
                 if (!c.at().isBefore(cutoff)) {
                     stop[0] = true;
                     return false;
@@ -935,7 +937,7 @@ public final class MapDbStore implements IpamStore {
                     kept.add(bytes);
                     return true;
                 }
-                Change c = Codec.decodeChange(bytes);
+                Change c = ChangeCodec.decodeChange(bytes);
                 if (!c.at().isBefore(cutoff)) {
                     stopped[0] = true;
                     keptSeqs.add(seq);
@@ -964,7 +966,7 @@ public final class MapDbStore implements IpamStore {
     }
 
     private static int countEntries(byte[] chunk) {
-        return new Codec.In(chunk).varint32();
+        return new ChangeCodec.In(chunk).varint32();
     }
 
     // ------------------------------------------------------------------ listeners
