@@ -39,9 +39,20 @@ final class Names {
                     "Invalid " + what + " '" + value + "': must be 1 to " + MAX_TEXT + " characters, not blank");
         }
         for (int i = 0; i < value.length(); i++) {
-            if (Character.isISOControl(value.charAt(i))) {
+            char c = value.charAt(i);
+            if (Character.isISOControl(c)) {
                 throw new IllegalArgumentException(
                         "Invalid " + what + " '" + value.replaceAll("\\p{Cntrl}", "?") + "': control characters are not allowed");
+            }
+            if (Character.isSurrogate(c)) {
+                boolean paired = Character.isHighSurrogate(c) && i + 1 < value.length()
+                        && Character.isLowSurrogate(value.charAt(i + 1));
+                if (!paired) {
+                    throw new IllegalArgumentException("Invalid " + what + " '" + value.replaceAll("\\p{Cs}", "?")
+                            + "': unpaired surrogate U+" + Integer.toHexString(c).toUpperCase(java.util.Locale.ROOT)
+                            + " at index " + i + " (not valid Unicode text)");
+                }
+                i++;
             }
         }
         return value;

@@ -336,7 +336,16 @@ public final class ChangeCodec {
         /** An instant written by {@link Out#instant}. */
         public Instant instant() {
             long seconds = zigzag();
-            return Instant.ofEpochSecond(seconds, varint32());
+            return Instant.ofEpochSecond(seconds, nanos());
+        }
+
+        /** The nano part of an instant or duration: 0 to 999,999,999. */
+        private int nanos() {
+            int nanos = varint32();
+            if (nanos > 999_999_999) {
+                throw new IllegalArgumentException("nano part " + nanos + " out of range before offset " + pos);
+            }
+            return nanos;
         }
 
         /** An instant or null, written by {@link Out#nullableInstant}. */
@@ -347,7 +356,7 @@ public final class ChangeCodec {
         /** A duration written by {@link Out#duration}. */
         public Duration duration() {
             long seconds = zigzag();
-            return Duration.ofSeconds(seconds, varint32());
+            return Duration.ofSeconds(seconds, nanos());
         }
 
         /** An address written by {@link Out#address}. */
