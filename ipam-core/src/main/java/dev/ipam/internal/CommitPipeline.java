@@ -71,6 +71,8 @@ final class CommitPipeline {
     private long seenThrough;
     /** Our own committed sequence ranges beyond {@link #seenThrough} (first to last). */
     private final TreeMap<Long, Long> ownAhead = new TreeMap<>();
+    /** Changes of other instances applied so far; written under leaderLock, read by anyone. */
+    private volatile long foreignApplied;
 
     private volatile boolean closed;
 
@@ -331,6 +333,7 @@ final class CommitPipeline {
                             + "lag until it is restarted", seenThrough + 1, e.sequence() - 1);
                 }
                 if (!isOwn(e.sequence())) {
+                    foreignApplied++;
                     try {
                         applyForeign.accept(e.change());
                     } catch (RuntimeException ex) {
@@ -340,6 +343,15 @@ final class CommitPipeline {
                 advanceOver(e.sequence());
             }
         }
+    }
+
+    /**
+     * How many changes of other instances this pipeline has applied so far. A caller that reads it
+     * before deciding and again after {@link #follow()} learns whether its decision may have been
+     * made on state that has changed since, whoever applied the change.
+     */
+    long foreignApplied() {
+        return foreignApplied;
     }
 
     private boolean isOwn(long sequence) {

@@ -125,6 +125,11 @@ public final class IpamEngine implements Ipam {
         return pipeline.follow();
     }
 
+    /** How many changes of other instances were applied so far (0 unless the store is shared). */
+    long foreignChangesApplied() {
+        return pipeline.foreignApplied();
+    }
+
     /**
      * Applies a change another instance committed to a shared store. Runs on the commit leader
      * with the pipeline's gate held in write mode (see {@link CommitPipeline}).
@@ -290,8 +295,9 @@ public final class IpamEngine implements Ipam {
 
     PoolState poolState(String name) {
         PoolState p = pools.get(Objects.requireNonNull(name, "pool"));
-        if (p == null && catchUp()) {
-            p = pools.get(name); // another instance may have just created it
+        if (p == null) {
+            catchUp(); // another instance may have just created it (applied here or by another thread)
+            p = pools.get(name);
         }
         if (p == null) {
             throw new PoolNotFoundException(name);

@@ -133,14 +133,20 @@ final class Session implements IpamSession {
             Function<Mutation, T> body) {
         boolean caughtUp = false;
         for (int attempt = 1; ; attempt++) {
+            long foreignBefore = engine.foreignChangesApplied();
             try {
                 return mutateOnce(engine, pools, bulk, now, callerName, body, spreadFor(attempt));
             } catch (ConcurrentChangeException e) {
                 retryAfterConflict(attempt, e);
             } catch (NotAllocatedException | HoldNotFoundException | PoolExhaustedException
                     | AddressUnavailableException | KeyConflictException e) {
-                // On a shared store the answer may come from state another instance has just changed.
-                if (caughtUp || !engine.catchUp()) {
+                // On a shared store the answer may come from state another instance has just changed
+                // (applied by this thread's catch-up, another caller's or the follower's).
+                if (caughtUp) {
+                    throw e;
+                }
+                engine.catchUp();
+                if (engine.foreignChangesApplied() == foreignBefore) {
                     throw e;
                 }
                 caughtUp = true;

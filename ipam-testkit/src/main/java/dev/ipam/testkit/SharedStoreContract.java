@@ -179,6 +179,40 @@ public abstract class SharedStoreContract {
         assertThat(new HashSet<>(made.stream().map(Allocation::address).toList())).hasSize(10);
     }
 
+    private static final int CALLERS_AT_ONCE = 8;
+
+    @Test
+    @Timeout(120)
+    void everyCallerAtOnceFindsAPoolAnotherInstanceHasJustCreated() throws Exception {
+        Database db = newDatabase();
+        IpamSession a = as(instance(db), "a");
+        Ipam second = instance(db);
+        for (int round = 0; round < 5; round++) {
+            String name = "fresh" + round;
+            a.createPool(pool(name, "10." + round + ".0.0/24"));
+            List<Allocation> got = atOnce(i -> as(second, "b").allocate(AllocationRequest.in(name).owner("vm-" + i).build()));
+            assertThat(got.stream().map(Allocation::address).distinct()).as("round %d", round).hasSize(CALLERS_AT_ONCE);
+        }
+    }
+
+    @Test
+    @Timeout(120)
+    void everyCallerAtOnceFindsAnAllocationAnotherInstanceHasJustMade() throws Exception {
+        Database db = newDatabase();
+        IpamSession a = as(instance(db), "a");
+        Ipam second = instance(db);
+        a.createPool(pool("p", "10.0.0.0/24"));
+        eventually("second sees the pool", () -> as(second, "b").pool("p").isPresent());
+        for (int round = 0; round < 5; round++) {
+            List<Allocation> made = new ArrayList<>();
+            for (int i = 0; i < CALLERS_AT_ONCE; i++) {
+                made.add(a.allocate(AllocationRequest.in("p").owner("vm-" + round + "-" + i).build()));
+            }
+            List<Allocation> released = atOnce(i -> as(second, "b").release("p", made.get(i).address()));
+            assertThat(released).as("round %d", round).isEqualTo(made);
+        }
+    }
+
     // ------------------------------------------------------------------ keys
 
     @Test
@@ -357,7 +391,18 @@ public abstract class SharedStoreContract {
         }
     }
 
-    /** Runs two calls at (nearly) the same moment and returns both results, in argument order. */
+    /** Runs {@link #CALLERS_AT_ONCE} calls (given their index) at once; their results in index order. */
+    @SuppressWarnings("unchecked")
+    private static <T> List<T> atOnce(java.util.function.IntFunction<? extends T> call) throws Exception {
+        java.util.concurrent.Callable<? extends T>[] calls = new java.util.concurrent.Callable[CALLERS_AT_ONCE];
+        for (int i = 0; i < calls.length; i++) {
+            int index = i;
+            calls[i] = () -> call.apply(index);
+        }
+        return race(calls);
+    }
+
+    /** Runs the calls at (nearly) the same moment and returns their results, in argument order. */
     @SafeVarargs
     private static <T> List<T> race(java.util.concurrent.Callable<? extends T>... calls) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(calls.length);
