@@ -2,6 +2,8 @@ package dev.ipam.bench;
 
 import dev.ipam.bench.scenario.AllocateThroughputScenario;
 import dev.ipam.bench.scenario.GapQueryBaselineScenario;
+import dev.ipam.bench.scenario.JdbcReloadScenario;
+import dev.ipam.bench.scenario.JdbcThroughputScenario;
 import dev.ipam.bench.scenario.MapDbReloadScenario;
 import dev.ipam.bench.scenario.MapDbThroughputScenario;
 import java.util.ArrayList;
@@ -23,7 +25,9 @@ public final class ScenarioRegistry {
                 .register(AllocateThroughputScenario.NAME, AllocateThroughputScenario::new)
                 .register(MapDbThroughputScenario.NAME, MapDbThroughputScenario::new)
                 .register(MapDbReloadScenario.NAME, MapDbReloadScenario::new)
-                .register(GapQueryBaselineScenario.NAME, GapQueryBaselineScenario::new);
+                .register(GapQueryBaselineScenario.NAME, GapQueryBaselineScenario::new)
+                .register(JdbcThroughputScenario.NAME, JdbcThroughputScenario::new)
+                .register(JdbcReloadScenario.NAME, JdbcReloadScenario::new);
     }
 
     /**

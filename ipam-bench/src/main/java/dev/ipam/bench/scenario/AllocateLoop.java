@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Threads that call {@code allocate} in a loop: a warm-up, then a measured period that starts for
@@ -48,21 +49,22 @@ final class AllocateLoop {
         CyclicBarrier barrier = new CyclicBarrier(threads, () -> start[0] = System.nanoTime());
         Worker[] workers = new Worker[threads];
         List<Thread> running = new ArrayList<>();
+        AtomicReference<Throwable> firstFailure = new AtomicReference<>();
         for (int t = 0; t < threads; t++) {
-            workers[t] = new Worker(callers.get(t), barrier, start, warmupNanos, measureNanos);
-            Thread thread = new Thread(workers[t], threadName + "-" + t);
-            running.add(thread);
-            thread.start();
+            workers[t] = new Worker(callers.get(t), barrier, start, warmupNanos, measureNanos, running, firstFailure);
+            running.add(new Thread(workers[t], threadName + "-" + t));
         }
+        running.forEach(Thread::start);
         for (Thread thread : running) {
             thread.join();
+        }
+        Throwable failure = firstFailure.get();
+        if (failure != null) {
+            throw new IllegalStateException("Worker failed: " + failure, failure);
         }
         long ops = 0;
         long end = 0;
         for (Worker w : workers) {
-            if (w.failure != null) {
-                throw new IllegalStateException("Worker failed: " + w.failure, w.failure);
-            }
             ops += w.count;
             end = Math.max(end, w.endNanos);
         }
@@ -86,9 +88,14 @@ final class AllocateLoop {
         long[] nanos = new long[1 << 14];
         int count;
         long endNanos;
-        volatile Throwable failure;
+        /** Every worker thread: a failing worker interrupts them all, so none waits for it forever. */
+        final List<Thread> everyone;
+        final AtomicReference<Throwable> firstFailure;
 
-        Worker(Caller caller, CyclicBarrier barrier, long[] start, long warmupNanos, long measureNanos) {
+        Worker(Caller caller, CyclicBarrier barrier, long[] start, long warmupNanos, long measureNanos,
+                List<Thread> everyone, AtomicReference<Throwable> firstFailure) {
+            this.everyone = everyone;
+            this.firstFailure = firstFailure;
             this.caller = caller;
             this.barrier = barrier;
             this.start = start;
@@ -100,13 +107,13 @@ final class AllocateLoop {
         public void run() {
             try {
                 long warmupEnd = System.nanoTime() + warmupNanos;
-                while (System.nanoTime() < warmupEnd) {
+                while (System.nanoTime() < warmupEnd && !Thread.currentThread().isInterrupted()) {
                     caller.session().allocate(caller.request());
                 }
                 barrier.await();
                 long deadline = start[0] + measureNanos;
                 long t0 = System.nanoTime();
-                while (t0 < deadline) {
+                while (t0 < deadline && !Thread.currentThread().isInterrupted()) {
                     caller.session().allocate(caller.request());
                     long t1 = System.nanoTime();
                     if (count == nanos.length) {
@@ -117,8 +124,9 @@ final class AllocateLoop {
                 }
                 endNanos = t0;
             } catch (Throwable e) {
-                failure = e;
-                barrier.reset();
+                if (firstFailure.compareAndSet(null, e)) {
+                    everyone.forEach(Thread::interrupt);
+                }
             }
         }
     }
