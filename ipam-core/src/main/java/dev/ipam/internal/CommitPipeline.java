@@ -49,6 +49,10 @@ import org.slf4j.LoggerFactory;
  *       (so no pending change of ours can be undone over them): after a refused batch is undone,
  *       and when {@link #follow} finds foreign journal entries. Refused tickets fail with
  *       {@link ConcurrentChangeException}, which {@link Session} retries on the caught-up state.
+ *       When the store names the first change it refused, the tickets wholly before it passed
+ *       every check: the leader undoes only the tickets from the refused one on (and whatever was
+ *       queued meanwhile), commits the accepted ones on their own with the same {@code seenThrough},
+ *       and only then catches up; so one caller that lost a race does not make its whole batch retry.
  *       Because a shared store only accepts changes to addresses whose latest change we have seen,
  *       foreign changes apply in sequence order on top of our own.</li>
  * </ul>
@@ -73,6 +77,10 @@ final class CommitPipeline {
     private final TreeMap<Long, Long> ownAhead = new TreeMap<>();
     /** Changes of other instances applied so far; written under leaderLock, read by anyone. */
     private volatile long foreignApplied;
+    /** {@link System#nanoTime()} of the last refused commit, 0 if none. */
+    private volatile long lastRefusalNanos;
+    /** How long after a refusal {@link #contended()} stays true. */
+    private static final long CONTENTION_WINDOW_NANOS = 1_000_000_000L;
 
     private volatile boolean closed;
 
@@ -199,6 +207,14 @@ final class CommitPipeline {
             } else {
                 committedShared(shared.commitShared(changes, seenThrough), changes.size());
             }
+        } catch (ConcurrentChangeException e) {
+            int accepted = ticketsBefore(batch, e.refusedChange());
+            if (accepted > 0) {
+                commitAcceptedPart(batch, accepted, e, gateHeld);
+            } else {
+                rollBack(batch, e, gateHeld);
+            }
+            return;
         } catch (RuntimeException | Error e) {
             rollBack(batch, e, gateHeld);
             return;
@@ -207,6 +223,72 @@ final class CommitPipeline {
             complete(t, null);
         }
         onCommitted.run();
+    }
+
+    /** How many leading tickets of {@code batch} hold only changes before index {@code refused} (0 if it is -1). */
+    private static int ticketsBefore(List<Ticket> batch, int refused) {
+        int changesSoFar = 0;
+        for (int i = 0; i < batch.size(); i++) {
+            changesSoFar += batch.get(i).changes.size();
+            if (changesSoFar > refused) {
+                return i;
+            }
+        }
+        return 0; // an index past the end is not a valid answer: treat the whole batch as refused
+    }
+
+    /**
+     * A shared store refused {@code batch} at a change of ticket {@code accepted}: the tickets before
+     * it passed every check. Undoes the refused tickets (and whatever was queued meanwhile) and
+     * commits the accepted ones on their own, so that one caller that lost a race does not make
+     * every caller in its batch retry. Caller holds leaderLock.
+     */
+    private void commitAcceptedPart(List<Ticket> batch, int accepted, ConcurrentChangeException cause, boolean gateHeld) {
+        lastRefusalNanos = System.nanoTime() | 1;
+        long stamp = gateHeld ? 0 : gate.writeLock();
+        try {
+            List<Ticket> refused = drain(new ArrayList<>(batch.subList(accepted, batch.size())));
+            undo(refused);
+            List<Ticket> kept = new ArrayList<>(batch.subList(0, accepted));
+            List<Change> changes = new ArrayList<>();
+            for (Ticket t : kept) {
+                changes.addAll(t.changes);
+            }
+            boolean committed;
+            try {
+                committedShared(shared.commitShared(changes, seenThrough), changes.size());
+                committed = true;
+            } catch (RuntimeException | Error e) {
+                rollBack(kept, e, true);
+                committed = false;
+            }
+            catchUpQuietly();
+            StoreException failure = new ConcurrentChangeException("Another instance changed it first: " + cause.getMessage(), cause);
+            for (Ticket t : refused) {
+                complete(t, failure);
+            }
+            if (committed) {
+                for (Ticket t : kept) {
+                    complete(t, null);
+                }
+                onCommitted.run();
+            }
+        } finally {
+            if (!gateHeld) {
+                gate.unlockWrite(stamp);
+            }
+        }
+    }
+
+    /** Runs the undo actions of {@code tickets} in reverse order. Caller holds the gate in write mode. */
+    private static void undo(List<Ticket> tickets) {
+        for (int i = tickets.size() - 1; i >= 0; i--) {
+            try {
+                tickets.get(i).undo.run();
+            } catch (RuntimeException e) {
+                LOG.error("Undo of {} failed; in-memory state may disagree with the store", tickets.get(i).changes, e);
+            }
+        }
     }
 
     private List<Ticket> drain(List<Ticket> into) {
@@ -229,6 +311,9 @@ final class CommitPipeline {
 
     private void rollBack(List<Ticket> failed, Throwable cause, boolean gateHeld) {
         boolean conflict = cause instanceof ConcurrentChangeException;
+        if (conflict) {
+            lastRefusalNanos = System.nanoTime() | 1;
+        }
         StoreException failure;
         StoreException dependent;
         if (conflict) {
@@ -245,13 +330,7 @@ final class CommitPipeline {
         try {
             int committedPart = failed.size();
             drain(failed);
-            for (int i = failed.size() - 1; i >= 0; i--) {
-                try {
-                    failed.get(i).undo.run();
-                } catch (RuntimeException e) {
-                    LOG.error("Undo of {} failed; in-memory state may disagree with the store", failed.get(i).changes, e);
-                }
-            }
+            undo(failed);
             if (conflict) {
                 catchUpQuietly();
             }
@@ -352,6 +431,15 @@ final class CommitPipeline {
      */
     long foreignApplied() {
         return foreignApplied;
+    }
+
+    /**
+     * Whether the shared store refused a commit of this pipeline within the last second: other
+     * instances are racing for the same addresses, so callers should not all pick the very lowest.
+     */
+    boolean contended() {
+        long last = lastRefusalNanos;
+        return last != 0 && System.nanoTime() - last < CONTENTION_WINDOW_NANOS;
     }
 
     private boolean isOwn(long sequence) {

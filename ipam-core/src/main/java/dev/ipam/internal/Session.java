@@ -135,7 +135,8 @@ final class Session implements IpamSession {
         for (int attempt = 1; ; attempt++) {
             long foreignBefore = engine.foreignChangesApplied();
             try {
-                return mutateOnce(engine, pools, bulk, now, callerName, body, spreadFor(attempt));
+                return mutateOnce(engine, pools, bulk, now, callerName, body,
+                        spreadFor(attempt, engine.pipeline.contended()));
             } catch (ConcurrentChangeException e) {
                 retryAfterConflict(attempt, e);
             } catch (NotAllocatedException | HoldNotFoundException | PoolExhaustedException
@@ -172,12 +173,24 @@ final class Session implements IpamSession {
         LockSupport.parkNanos(ThreadLocalRandom.current().nextLong(maxMicros) * 1_000);
     }
 
+    /** The widest {@link Mutation#spread}. */
+    static final int MAX_SPREAD = 256;
+
     /**
      * Among how many free addresses an attempt picks (see {@link Mutation#spread}): after a lost
-     * race the other instance is likely to take the next lowest addresses too, so widen the choice.
+     * race the other instance is likely to take the next lowest addresses too, so widen the choice
+     * (16, 64, then 256 addresses). While the instance's commits are being refused ({@code contended}),
+     * every attempt picks among {@value #MAX_SPREAD}: a batch is refused from its first conflicting
+     * call on, so one caller insisting on the very lowest address would sink the callers after it.
      */
-    static int spreadFor(int attempt) {
-        return attempt <= 1 ? 1 : Math.min(256, 4 << (2 * (attempt - 1)));
+    static int spreadFor(int attempt, boolean contended) {
+        if (contended) {
+            return MAX_SPREAD;
+        }
+        if (attempt <= 1) {
+            return 1;
+        }
+        return attempt >= 4 ? MAX_SPREAD : 4 << (2 * (attempt - 1)); // 16, 64, then 256 (no shift overflow)
     }
 
     private static <T> T mutateOnce(IpamEngine engine, List<PoolState> pools, boolean bulk, Instant now,

@@ -34,7 +34,9 @@ public interface SharedStore extends IpamStore {
      *     (its own and the others'); the changes were decided on that knowledge
      * @return the sequence number given to the first change
      * @throws ConcurrentChangeException if a change conflicts with one another instance committed
-     *     after {@code seenThrough}; nothing was applied: catch up with the journal and decide again
+     *     after {@code seenThrough}; nothing was applied: catch up with the journal and decide again.
+     *     The store should name the first refused change ({@link ConcurrentChangeException#refusedChange()})
+     *     when it knows it, so the caller can commit the changes before it on their own
      * @throws dev.ipam.StoreException if the changes could not be made durable; nothing was applied
      * @throws IllegalStateException if the store is closed
      */

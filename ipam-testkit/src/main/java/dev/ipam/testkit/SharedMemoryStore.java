@@ -110,45 +110,54 @@ public final class SharedMemoryStore implements SharedStore {
         Map<AddressKey, Boolean> touched = new HashMap<>();
         Map<String, IpAddress> envKeys = new HashMap<>(db.liveEnvironmentKeys);
         Map<String, IpAddress> holdKeys = new HashMap<>(db.liveHoldKeys);
-        for (Change c : changes) {
-            if (c instanceof Change.PoolCreated || c instanceof Change.PoolDeleted) {
-                requireSeen(db.poolsStamp, seenThrough, "the pools");
-                if (c instanceof Change.PoolDeleted) {
-                    for (Map.Entry<AddressKey, Stamp> e : db.addressStamps.entrySet()) {
-                        if (e.getKey().pool().equals(c.pool())) {
-                            requireSeen(e.getValue(), seenThrough, e.getKey().address() + " in pool '" + c.pool() + "'");
-                        }
-                    }
-                }
-                continue;
-            }
-            IpAddress address = AddressState.addressOf(c);
-            if (address == null) {
-                continue;
-            }
-            requireSeen(db.poolStamps.get(c.pool()), seenThrough, "pool '" + c.pool() + "'");
-            AddressKey key = new AddressKey(c.pool(), address);
-            if (touched.putIfAbsent(key, Boolean.TRUE) == null) {
-                requireSeen(db.addressStamps.get(key), seenThrough, address + " in pool '" + c.pool() + "'");
-            }
-            if (c instanceof Change.Allocated a && a.allocation().environment() != null) {
-                String k = c.pool() + "\u0000" + a.allocation().environment() + "\u0000" + a.allocation().name();
-                if (envKeys.putIfAbsent(k, address) != null) {
-                    throw new ConcurrentChangeException("Environment key " + a.allocation().environment() + "/"
-                            + a.allocation().name() + " in pool '" + c.pool() + "' is already allocated");
-                }
-            } else if (c instanceof Change.Released r && r.allocation().environment() != null) {
-                envKeys.remove(c.pool() + "\u0000" + r.allocation().environment() + "\u0000" + r.allocation().name(), address);
-            } else if (c instanceof Change.Held h && h.hold().key() != null) {
-                if (holdKeys.putIfAbsent(c.pool() + "\u0000" + h.hold().key(), address) != null) {
-                    throw new ConcurrentChangeException("Hold key '" + h.hold().key() + "' in pool '" + c.pool()
-                            + "' is already held");
-                }
-            } else if (c instanceof Change.HoldEnded e && e.hold().key() != null) {
-                holdKeys.remove(c.pool() + "\u0000" + e.hold().key(), address);
+        for (int i = 0; i < changes.size(); i++) {
+            try {
+                checkOne(changes.get(i), seenThrough, touched, envKeys, holdKeys);
+            } catch (ConcurrentChangeException e) {
+                throw new ConcurrentChangeException(e.getMessage(), i);
             }
         }
         return new Keys(envKeys, holdKeys);
+    }
+
+    private void checkOne(Change c, long seenThrough, Map<AddressKey, Boolean> touched, Map<String, IpAddress> envKeys,
+            Map<String, IpAddress> holdKeys) {
+        if (c instanceof Change.PoolCreated || c instanceof Change.PoolDeleted) {
+            requireSeen(db.poolsStamp, seenThrough, "the pools");
+            if (c instanceof Change.PoolDeleted) {
+                for (Map.Entry<AddressKey, Stamp> e : db.addressStamps.entrySet()) {
+                    if (e.getKey().pool().equals(c.pool())) {
+                        requireSeen(e.getValue(), seenThrough, e.getKey().address() + " in pool '" + c.pool() + "'");
+                    }
+                }
+            }
+            return;
+        }
+        IpAddress address = AddressState.addressOf(c);
+        if (address == null) {
+            return;
+        }
+        requireSeen(db.poolStamps.get(c.pool()), seenThrough, "pool '" + c.pool() + "'");
+        AddressKey key = new AddressKey(c.pool(), address);
+        if (touched.putIfAbsent(key, Boolean.TRUE) == null) {
+            requireSeen(db.addressStamps.get(key), seenThrough, address + " in pool '" + c.pool() + "'");
+        }
+        if (c instanceof Change.Allocated a && a.allocation().environment() != null) {
+            String k = c.pool() + "\u0000" + a.allocation().environment() + "\u0000" + a.allocation().name();
+            if (envKeys.putIfAbsent(k, address) != null) {
+                throw new ConcurrentChangeException("Environment key " + a.allocation().environment() + "/"
+                        + a.allocation().name() + " in pool '" + c.pool() + "' is already allocated");
+            }
+        } else if (c instanceof Change.Released r && r.allocation().environment() != null) {
+            envKeys.remove(c.pool() + "\u0000" + r.allocation().environment() + "\u0000" + r.allocation().name(), address);
+        } else if (c instanceof Change.Held h && h.hold().key() != null) {
+            if (holdKeys.putIfAbsent(c.pool() + "\u0000" + h.hold().key(), address) != null) {
+                throw new ConcurrentChangeException("Hold key '" + h.hold().key() + "' in pool '" + c.pool()
+                        + "' is already held");
+            }
+        } else if (c instanceof Change.HoldEnded e && e.hold().key() != null) {
+            holdKeys.remove(c.pool() + "\u0000" + e.hold().key(), address);
+        }
     }
 
     private void requireSeen(Stamp stamp, long seenThrough, String what) {

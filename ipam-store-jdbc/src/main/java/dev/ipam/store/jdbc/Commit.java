@@ -359,47 +359,57 @@ final class Commit {
 
     // ------------------------------------------------------------------ checks
 
-    /** Checks and applies every change in order, in memory; returns the encoded changes. */
+    /**
+     * Checks and applies every change in order, in memory; returns the encoded changes. A refusal
+     * names the index of the refused change (the changes before it passed every check).
+     */
     private byte[][] check(long first) throws SQLException {
         byte[][] encoded = new byte[changes.size()][];
         ChangeCodec.Out out = new ChangeCodec.Out(256);
         for (int i = 0; i < changes.size(); i++) {
             Change c = changes.get(i);
-            long seq = first + i;
             out.reset();
             ChangeCodec.writeChange(out, c);
             encoded[i] = out.toBytes();
-            if (c instanceof Change.AccessRefused) {
-                continue;
+            try {
+                checkOne(c, first + i, encoded[i]);
+            } catch (ConcurrentChangeException e) {
+                throw new ConcurrentChangeException(e.getMessage(), i);
             }
-            PoolEntry p = pools.get(c.pool());
-            if (c instanceof Change.PoolCreated created) {
-                requirePoolsSeen(c);
-                if (p.alive) {
-                    throw violation("Pool '" + p.name + "' already exists", c);
-                }
-                p.alive = true;
-                p.created = new Pool(created.spec(), created.at(), created.caller());
-                p.createdSeq = seq;
-                continue;
-            }
-            if (c instanceof Change.PoolDeleted) {
-                requirePoolsSeen(c);
-                if (!p.alive) {
-                    throw violation("Pool '" + p.name + "' does not exist", c);
-                }
-                requireEmpty(p, c);
-                if (p.created == null) {
-                    p.wipe = true; // the stored incarnation goes
-                }
-                p.alive = false;
-                p.created = null;
-                p.epoch++;
-                continue;
-            }
-            applyAddressChange(c, p, seq, encoded[i]);
         }
         return encoded;
+    }
+
+    private void checkOne(Change c, long seq, byte[] encodedChange) throws SQLException {
+        if (c instanceof Change.AccessRefused) {
+            return;
+        }
+        PoolEntry p = pools.get(c.pool());
+        if (c instanceof Change.PoolCreated created) {
+            requirePoolsSeen(c);
+            if (p.alive) {
+                throw violation("Pool '" + p.name + "' already exists", c);
+            }
+            p.alive = true;
+            p.created = new Pool(created.spec(), created.at(), created.caller());
+            p.createdSeq = seq;
+            return;
+        }
+        if (c instanceof Change.PoolDeleted) {
+            requirePoolsSeen(c);
+            if (!p.alive) {
+                throw violation("Pool '" + p.name + "' does not exist", c);
+            }
+            requireEmpty(p, c);
+            if (p.created == null) {
+                p.wipe = true; // the stored incarnation goes
+            }
+            p.alive = false;
+            p.created = null;
+            p.epoch++;
+            return;
+        }
+        applyAddressChange(c, p, seq, encodedChange);
     }
 
     private void requirePoolsSeen(Change c) {
