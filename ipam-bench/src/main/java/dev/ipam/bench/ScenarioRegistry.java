@@ -2,6 +2,7 @@ package dev.ipam.bench;
 
 import dev.ipam.bench.scenario.AllocateThroughputScenario;
 import dev.ipam.bench.scenario.GapQueryBaselineScenario;
+import dev.ipam.bench.scenario.JdbcFollowDelayScenario;
 import dev.ipam.bench.scenario.JdbcReloadScenario;
 import dev.ipam.bench.scenario.JdbcThroughputScenario;
 import dev.ipam.bench.scenario.MapDbReloadScenario;
@@ -27,7 +28,8 @@ public final class ScenarioRegistry {
                 .register(MapDbReloadScenario.NAME, MapDbReloadScenario::new)
                 .register(GapQueryBaselineScenario.NAME, GapQueryBaselineScenario::new)
                 .register(JdbcThroughputScenario.NAME, JdbcThroughputScenario::new)
-                .register(JdbcReloadScenario.NAME, JdbcReloadScenario::new);
+                .register(JdbcReloadScenario.NAME, JdbcReloadScenario::new)
+                .register(JdbcFollowDelayScenario.NAME, JdbcFollowDelayScenario::new);
     }
 
     /**
