@@ -92,6 +92,33 @@ final class Session implements IpamSession {
         }
     }
 
+    /**
+     * {@link #retrying}, and on a shared store also once more after a {@link PoolConflictException}
+     * if other instances' changes were applied meanwhile: the pool that seemed to exist, overlap or
+     * hold addresses may have been deleted or emptied by another instance.
+     */
+    private void retryingOnStalePools(Runnable action) {
+        boolean caughtUp = false;
+        for (int attempt = 1; ; attempt++) {
+            long foreignBefore = engine.foreignChangesApplied();
+            try {
+                action.run();
+                return;
+            } catch (ConcurrentChangeException e) {
+                retryAfterConflict(attempt, e);
+            } catch (PoolConflictException e) {
+                if (caughtUp) {
+                    throw e;
+                }
+                engine.catchUp();
+                if (engine.foreignChangesApplied() == foreignBefore) {
+                    throw e;
+                }
+                caughtUp = true;
+            }
+        }
+    }
+
     private void recordRefusalOnce(Change.AccessRefused refusal) {
         CommitPipeline.Ticket ticket;
         long stamp = engine.pipeline.enterMutation();
@@ -276,7 +303,7 @@ final class Session implements IpamSession {
         Objects.requireNonNull(spec, "spec");
         check(Action.ADMIN, spec.scope(), spec.name());
         Pool[] created = new Pool[1];
-        retrying(() -> created[0] = createPoolOnce(spec));
+        retryingOnStalePools(() -> created[0] = createPoolOnce(spec));
         return created[0];
     }
 
@@ -309,7 +336,7 @@ final class Session implements IpamSession {
     @Override
     public void deletePool(String name) {
         PoolState p = checked(name, Action.ADMIN);
-        retrying(() -> {
+        retryingOnStalePools(() -> {
             expire(engine, p, engine.clock.instant()); // holds and quarantines that are over do not block deletion
             deletePoolOnce(name, p);
         });

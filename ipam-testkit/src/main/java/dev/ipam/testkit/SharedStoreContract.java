@@ -289,6 +289,36 @@ public abstract class SharedStoreContract {
     }
 
     @Test
+    void aPoolDeletedByAnotherInstanceCanBeCreatedAgainAtOnce() {
+        Database db = newDatabase();
+        IpamSession a = as(instance(db), "a");
+        IpamSession b = as(instance(db), "b");
+        for (int round = 0; round < 5; round++) {
+            String name = "again" + round;
+            a.createPool(pool(name, "10." + round + ".0.0/24"));
+            eventually("b sees " + name, () -> b.pool(name).isPresent());
+            a.deletePool(name);
+            assertThat(b.createPool(pool(name, "10." + (100 + round) + ".0.0/24")).name()).isEqualTo(name); // no wait
+        }
+    }
+
+    @Test
+    void aPoolEmptiedByAnotherInstanceCanBeDeletedAtOnce() {
+        Database db = newDatabase();
+        IpamSession a = as(instance(db), "a");
+        IpamSession b = as(instance(db), "b");
+        for (int round = 0; round < 5; round++) {
+            String name = "emptied" + round;
+            a.createPool(pool(name, "10." + round + ".0.0/24"));
+            Allocation x = b.allocate(AllocationRequest.in(name).owner("vm").build());
+            eventually("a sees the allocation in " + name, () -> a.find(name, x.address()).isPresent());
+            b.release(name, x.address());
+            a.deletePool(name); // no wait
+            assertThat(a.pool(name)).isEmpty();
+        }
+    }
+
+    @Test
     void overlappingPoolsCreatedByTwoInstancesAreRefused() {
         Database db = newDatabase();
         IpamSession a = as(instance(db), "a");
