@@ -1,5 +1,6 @@
 package dev.ipam.internal;
 
+import dev.ipam.Allocation;
 import dev.ipam.Caller;
 import dev.ipam.Ipam;
 import dev.ipam.IpamSession;
@@ -41,6 +42,8 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class IpamEngine implements Ipam {
 
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(IpamEngine.class);
+    /** Distinct pool, owner, environment and caller strings shared while loading (see {@link CanonicalStrings}). */
+    private static final int LOAD_STRING_LIMIT = 1 << 16;
 
     /** What {@link Ipam.Builder} collected. */
     public record Settings(IpamStore store, AccessPolicy accessPolicy, Clock clock, Duration maintenanceInterval,
@@ -205,7 +208,11 @@ public final class IpamEngine implements Ipam {
             }
         }
         try {
-            state.forEachAllocation(a -> engine.loadedPool(a.pool(), a.address()).load(a));
+            CanonicalStrings strings = new CanonicalStrings(LOAD_STRING_LIMIT);
+            state.forEachAllocation(a -> {
+                Allocation shared = strings.of(a);
+                engine.loadedPool(shared.pool(), shared.address()).load(shared);
+            });
             state.forEachHold(h -> engine.loadedPool(h.pool(), h.address()).load(h));
             state.forEachQuarantine(r -> engine.loadedPool(r.pool(), r.allocation().address()).loadQuarantine(r));
             state.forEachLastRelease(r -> {
