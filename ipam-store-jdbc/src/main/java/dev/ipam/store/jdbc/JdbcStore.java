@@ -84,7 +84,9 @@ import org.slf4j.LoggerFactory;
  *       object (its random origin); and the environment keys of live allocations and the keys of live
  *       holds are unique per pool (also enforced by the primary keys of {@code ipam_env_key} and
  *       {@code ipam_hold_key}). The single-writer {@link #commit} leaves key uniqueness to its writer: a
- *       key that is taken stays with its first address. A violation rolls back and throws.</li>
+ *       key that is taken stays with its first address. A violation rolls back and throws (a refusal of
+ *       {@link #commitShared} names the index of the refused change, see
+ *       {@link ConcurrentChangeException#refusedChange()}).</li>
  *   <li>The results are written with JDBC batches: address rows (free addresses stay as tombstones
  *       that keep the sequence and origin of their last change), key rows, last releases, one journal
  *       row per change with the encoded change ({@link ChangeCodec}), and the head. Then the transaction
