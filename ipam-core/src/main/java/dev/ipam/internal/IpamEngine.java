@@ -119,13 +119,19 @@ public final class IpamEngine implements Ipam {
         }
     }
 
+    /** Reads and applies other instances' changes now (shared stores; otherwise does nothing). */
+    void catchUp() {
+        pipeline.follow();
+    }
+
     /**
-     * Reads and applies other instances' changes now (shared stores; otherwise does nothing).
-     *
-     * @return whether anything changed
+     * Catches up, then tells whether any change of another instance was applied since
+     * {@link #foreignChangesApplied()} returned {@code foreignBefore}, by this catch-up, another
+     * caller's or the follower's: if so, a decision made before may rest on outdated state.
      */
-    boolean catchUp() {
-        return pipeline.follow();
+    boolean caughtUpSince(long foreignBefore) {
+        catchUp();
+        return foreignChangesApplied() != foreignBefore;
     }
 
     /** How many changes of other instances were applied so far (0 unless the store is shared). */

@@ -107,11 +107,7 @@ final class Session implements IpamSession {
             } catch (ConcurrentChangeException e) {
                 retryAfterConflict(attempt, e);
             } catch (PoolConflictException e) {
-                if (caughtUp) {
-                    throw e;
-                }
-                engine.catchUp();
-                if (engine.foreignChangesApplied() == foreignBefore) {
+                if (caughtUp || !engine.caughtUpSince(foreignBefore)) {
                     throw e;
                 }
                 caughtUp = true;
@@ -168,13 +164,8 @@ final class Session implements IpamSession {
                 retryAfterConflict(attempt, e);
             } catch (NotAllocatedException | HoldNotFoundException | PoolExhaustedException
                     | AddressUnavailableException | KeyConflictException e) {
-                // On a shared store the answer may come from state another instance has just changed
-                // (applied by this thread's catch-up, another caller's or the follower's).
-                if (caughtUp) {
-                    throw e;
-                }
-                engine.catchUp();
-                if (engine.foreignChangesApplied() == foreignBefore) {
+                // On a shared store the answer may come from state another instance has just changed.
+                if (caughtUp || !engine.caughtUpSince(foreignBefore)) {
                     throw e;
                 }
                 caughtUp = true;
