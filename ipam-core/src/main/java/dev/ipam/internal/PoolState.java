@@ -58,10 +58,7 @@ final class PoolState {
     final ReentrantLock lock = new ReentrantLock();
 
     private final Occupancy occupancy;
-    private final Map<IpAddress, Allocation> allocations = new HashMap<>();
-    private final Map<String, AddressBag> byOwner = new HashMap<>();
-    private final Map<String, AddressBag> byEnvironment = new HashMap<>();
-    private final Map<Key, Allocation> byKey = new HashMap<>();
+    private final AllocationTable allocations;
     private final Map<IpAddress, Hold> holds = new HashMap<>();
     private final Map<String, Hold> holdsByKey = new HashMap<>();
     /** The latest expired hold of recent keys, to explain a late confirmation; bounded. */
@@ -83,6 +80,7 @@ final class PoolState {
         this.pool = pool;
         this.ordinal = ordinal;
         this.occupancy = Occupancy.forRanges(pool.spec().effectiveRanges(), pool.spec().capacity());
+        this.allocations = new AllocationTable(pool.name(), pool.spec().isIpv4());
     }
 
     String name() {
@@ -113,7 +111,7 @@ final class PoolState {
     /** Restores a stored allocation. */
     void load(Allocation a) {
         requireLoadable(a.address());
-        bindAllocation(a);
+        bindAllocation(a, true);
     }
 
     void load(Hold h) {
@@ -174,7 +172,7 @@ final class PoolState {
     Allocation allocate(AllocationRequest request, Mutation m) {
         Key key = Key.of(request);
         if (key != null) {
-            Allocation existing = byKey.get(key);
+            Allocation existing = allocations.getByKey(key.environment(), key.name());
             if (existing != null) {
                 if (request.address().isPresent() && !request.address().get().equals(existing.address())) {
                     throw new KeyConflictException("Key " + key.environment() + "/" + key.name() + " already holds "
@@ -187,8 +185,8 @@ final class PoolState {
         IpAddress address = chooseAddress(request, key, m);
         Allocation allocation = new Allocation(request.pool(), address, request.owner(), request.environment().orElse(null),
                 request.name().orElse(null), request.hostname().orElse(null), request.mac().orElse(null), m.now, m.caller);
-        bindAllocation(allocation);
-        m.record(new Change.Allocated(allocation), this, () -> unbindAllocation(allocation));
+        bindAllocation(allocation, true);
+        m.record(new Change.Allocated(allocation), this, () -> unbindAllocation(allocation.address()));
         return allocation;
     }
 
@@ -313,7 +311,7 @@ final class PoolState {
         Change.Released released = new Change.Released(a, m.now, m.caller, q.isZero() ? null : m.now.plus(q));
         Key key = Key.of(a);
         Change.Released previousLast = key == null ? null : lastRelease.get(key);
-        unbindAllocation(a);
+        unbindAllocation(address);
         if (released.quarantineUntil() != null) {
             bindQuarantine(released);
         }
@@ -331,26 +329,22 @@ final class PoolState {
             if (released.quarantineUntil() != null) {
                 unbindQuarantine(released);
             }
-            bindAllocation(a);
+            bindAllocation(a, true);
         });
         return a;
     }
 
     /** Releases every allocation of an owner, in address order. */
     List<Allocation> releaseOwner(String owner, Mutation m) {
-        return releaseAll(byOwner.get(owner), m);
+        return releaseAll(allocations.addressesOfOwner(owner), m);
     }
 
     /** Releases every allocation of an environment, in address order. */
     List<Allocation> releaseEnvironment(String environment, Mutation m) {
-        return releaseAll(byEnvironment.get(environment), m);
+        return releaseAll(allocations.addressesOfEnvironment(environment), m);
     }
 
-    private List<Allocation> releaseAll(AddressBag addresses, Mutation m) {
-        if (addresses == null) {
-            return List.of();
-        }
-        List<IpAddress> sorted = addresses.sorted();
+    private List<Allocation> releaseAll(List<IpAddress> sorted, Mutation m) {
         List<Allocation> released = new ArrayList<>(sorted.size());
         for (IpAddress address : sorted) {
             released.add(release(address, m));
@@ -431,19 +425,13 @@ final class PoolState {
      */
     void applyForeign(Change change) {
         if (change instanceof Change.Allocated allocated) {
-            Allocation a = allocated.allocation();
-            Key key = Key.of(a);
-            Allocation keyHolder = key == null ? null : byKey.get(key);
-            bindAllocation(a);
-            if (keyHolder != null) {
-                byKey.put(key, keyHolder);
-            }
+            bindAllocation(allocated.allocation(), false);
         } else if (change instanceof Change.Released released) {
             Allocation live = allocations.get(released.allocation().address());
             if (live == null) {
                 throw new IllegalStateException("Released " + released.allocation().address() + " is not allocated");
             }
-            unbindAllocation(live);
+            unbindAllocation(live.address());
             if (released.quarantineUntil() != null) {
                 bindQuarantine(released);
             }
@@ -475,28 +463,18 @@ final class PoolState {
 
     // ------------------------------------------------------------------ bind / unbind (exact inverses)
 
-    private void bindAllocation(Allocation a) {
+    /** Binds an allocation; {@code replaceKey}: see {@link AllocationTable#add}. */
+    private void bindAllocation(Allocation a, boolean replaceKey) {
         IpAddress address = a.address();
         if (!occupancy.markUsed(address)) {
             throw new IllegalStateException("Address " + address + " of pool '" + name() + "' is already used");
         }
-        allocations.put(address, a);
-        byOwner.computeIfAbsent(a.owner(), o -> new AddressBag()).add(address);
-        if (a.environment() != null) {
-            byEnvironment.computeIfAbsent(a.environment(), e -> new AddressBag()).add(address);
-            byKey.put(Key.of(a), a);
-        }
+        allocations.add(a, replaceKey);
     }
 
-    private void unbindAllocation(Allocation a) {
-        IpAddress address = a.address();
+    private void unbindAllocation(IpAddress address) {
         allocations.remove(address);
         occupancy.markFree(address);
-        removeIndexed(byOwner, a.owner(), address);
-        if (a.environment() != null) {
-            removeIndexed(byEnvironment, a.environment(), address);
-            byKey.remove(Key.of(a), a);
-        }
     }
 
     private void bindHold(Hold h) {
@@ -531,13 +509,6 @@ final class PoolState {
         occupancy.markFree(address);
     }
 
-    private static void removeIndexed(Map<String, AddressBag> index, String key, IpAddress address) {
-        AddressBag bag = index.get(key);
-        if (bag != null && bag.remove(address)) {
-            index.remove(key);
-        }
-    }
-
     // ------------------------------------------------------------------ reads
 
     Allocation find(IpAddress address) {
@@ -545,22 +516,15 @@ final class PoolState {
     }
 
     List<Allocation> allocationsOf(String owner) {
-        AddressBag owned = byOwner.get(owner);
-        if (owned == null) {
-            return List.of();
-        }
-        List<IpAddress> sorted = owned.sorted();
-        List<Allocation> result = new ArrayList<>(sorted.size());
-        sorted.forEach(a -> result.add(allocations.get(a)));
-        return result;
+        return allocations.allocationsOfOwner(owner);
     }
 
     boolean hasOwner(String owner) {
-        return byOwner.containsKey(owner);
+        return allocations.hasOwner(owner);
     }
 
     boolean hasEnvironment(String environment) {
-        return byEnvironment.containsKey(environment);
+        return allocations.hasEnvironment(environment);
     }
 
     /** Up to {@code limit} allocations after {@code after} (null: from the start) in address order. */

@@ -1,0 +1,448 @@
+package dev.ipam.internal;
+
+import dev.ipam.Allocation;
+import dev.ipam.address.IpAddress;
+import dev.ipam.address.MacAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The live allocations of one pool, stored in columns instead of one object graph per allocation,
+ * with indexes by address, by owner, by environment and by environment key (environment + name).
+ *
+ * <p>Each allocation occupies a slot: a position in parallel primitive arrays (address, time, MAC,
+ * and linked-list pointers that chain the slots of one owner and of one environment), kept in
+ * pages of {@value #PAGE_SIZE} slots. Strings that repeat across allocations (owner, environment,
+ * caller) are kept as references; name and host name, usually unique, are packed into one UTF-8
+ * byte array per slot. {@link Allocation} records are built on read and are equal to the ones
+ * added. The address and key indexes are {@link SlotIndex open-addressing arrays of hash and slot}.
+ * Compared with hash maps of records this needs a fraction of the heap per allocation, few objects
+ * for the collector to trace, and no pointer chasing to find an address. Freed slots are reused;
+ * pages and indexes do not shrink.
+ *
+ * <p>At most one allocation per address (the caller marks occupancy first); an environment key
+ * normally maps to one live allocation, but a foreign change may bind a key that this instance
+ * still maps elsewhere (see {@link #add(Allocation, boolean)}). Not thread-safe: the pool lock
+ * guards it.
+ */
+final class AllocationTable {
+
+    private static final long NO_MAC = -1L;
+    private static final int NONE = -1;
+    private static final int HAS_NAME = 1;
+    private static final int HAS_HOSTNAME = 2;
+    private static final int PAGE_BITS = 10;
+    static final int PAGE_SIZE = 1 << PAGE_BITS;
+    private static final int PAGE_MASK = PAGE_SIZE - 1;
+
+    /** The slots of one owner or environment: a doubly linked list through the slot columns. */
+    private static final class Chain {
+        int head = NONE;
+        int size;
+    }
+
+    /** The columns of {@value #PAGE_SIZE} consecutive slots; adding a page copies nothing. */
+    private static final class Page {
+        final long[] high;
+        final long[] low = new long[PAGE_SIZE];
+        final String[] owner = new String[PAGE_SIZE];
+        final String[] environment = new String[PAGE_SIZE];
+        final String[] allocatedBy = new String[PAGE_SIZE];
+        /** Name and host name, see {@link AllocationTable#packText}; null if neither. */
+        final byte[][] text = new byte[PAGE_SIZE][];
+        final long[] epochSecond = new long[PAGE_SIZE];
+        final int[] nano = new int[PAGE_SIZE];
+        final long[] mac = new long[PAGE_SIZE];
+        /** Next slot of the same owner; for a free slot, the next free slot. */
+        final int[] ownerNext = new int[PAGE_SIZE];
+        final int[] ownerPrev = new int[PAGE_SIZE];
+        final int[] environmentNext = new int[PAGE_SIZE];
+        final int[] environmentPrev = new int[PAGE_SIZE];
+
+        Page(boolean ipv4) {
+            high = ipv4 ? null : new long[PAGE_SIZE];
+        }
+    }
+
+    private final String pool;
+    private final boolean ipv4;
+    private Page[] pages = new Page[4];
+    /** Slots never used are {@code >= used}; freed slots are chained through {@code ownerNext}. */
+    private int used;
+    private int freeHead = NONE;
+    private int size;
+
+    private final SlotIndex byAddress = new SlotIndex();
+    private final SlotIndex byKey = new SlotIndex();
+    private final Map<String, Chain> byOwner = new HashMap<>();
+    private final Map<String, Chain> byEnvironment = new HashMap<>();
+
+    AllocationTable(String pool, boolean ipv4) {
+        this.pool = pool;
+        this.ipv4 = ipv4;
+    }
+
+    /** Live allocations. */
+    int size() {
+        return size;
+    }
+
+    // ------------------------------------------------------------------ reads
+
+    /** The allocation of {@code address}, or null. */
+    Allocation get(IpAddress address) {
+        int slot = byAddress.slotAt(probeAddress(address));
+        return slot == NONE ? null : read(slot, address);
+    }
+
+    /**
+     * The live allocation bound to an environment key, or null. A null name is the same key as
+     * an empty one (requests never carry either).
+     */
+    Allocation getByKey(String environment, String name) {
+        int slot = byKey.slotAt(probeKey(environment, name == null ? new byte[0] : utf8(name)));
+        return slot == NONE ? null : read(slot, addressAt(slot));
+    }
+
+    boolean hasOwner(String owner) {
+        return byOwner.containsKey(owner);
+    }
+
+    boolean hasEnvironment(String environment) {
+        return byEnvironment.containsKey(environment);
+    }
+
+    /** The addresses of an owner, ascending. */
+    List<IpAddress> addressesOfOwner(String owner) {
+        return addressesOf(byOwner.get(owner), true);
+    }
+
+    /** The addresses of an environment, ascending. */
+    List<IpAddress> addressesOfEnvironment(String environment) {
+        return addressesOf(byEnvironment.get(environment), false);
+    }
+
+    /** The allocations of an owner in address order. */
+    List<Allocation> allocationsOfOwner(String owner) {
+        List<IpAddress> addresses = addressesOfOwner(owner);
+        List<Allocation> result = new ArrayList<>(addresses.size());
+        for (IpAddress address : addresses) {
+            result.add(get(address));
+        }
+        return result;
+    }
+
+    private List<IpAddress> addressesOf(Chain chain, boolean ownerChain) {
+        if (chain == null) {
+            return List.of();
+        }
+        IpAddress[] addresses = new IpAddress[chain.size];
+        int n = 0;
+        for (int slot = chain.head; slot != NONE; ) {
+            addresses[n++] = addressAt(slot);
+            Page p = page(slot);
+            slot = ownerChain ? p.ownerNext[slot & PAGE_MASK] : p.environmentNext[slot & PAGE_MASK];
+        }
+        Arrays.sort(addresses);
+        return Arrays.asList(addresses);
+    }
+
+    // ------------------------------------------------------------------ changes
+
+    /**
+     * Adds a live allocation.
+     *
+     * @param replaceKey whether the allocation takes over its environment key if another live
+     *     allocation holds it; otherwise the key stays with that one (a foreign change applied
+     *     before this instance's own release of the key became visible)
+     * @throws IllegalStateException if the address already has an allocation
+     */
+    void add(Allocation a, boolean replaceKey) {
+        IpAddress address = a.address();
+        if (byAddress.slotAt(probeAddress(address)) != NONE) {
+            throw new IllegalStateException("Address " + address + " of pool '" + pool + "' already has an allocation");
+        }
+        byte[] packed = packText(a.name(), a.hostname());
+        int slot = takeSlot();
+        Page p = page(slot);
+        int i = slot & PAGE_MASK;
+        if (!ipv4) {
+            p.high[i] = address.high();
+        }
+        p.low[i] = address.low();
+        p.owner[i] = a.owner();
+        p.environment[i] = a.environment();
+        p.allocatedBy[i] = a.allocatedBy();
+        p.text[i] = packed;
+        p.epochSecond[i] = a.allocatedAt().getEpochSecond();
+        p.nano[i] = a.allocatedAt().getNano();
+        p.mac[i] = a.mac() == null ? NO_MAC : a.mac().value();
+        byAddress.insert(addressHash(address.high(), address.low()), slot);
+        linkOwner(slot, p, i);
+        if (a.environment() != null) {
+            linkEnvironment(slot, p, i);
+            byte[] name = nameBytes(packed);
+            int keyPos = probeKey(a.environment(), name);
+            if (byKey.slotAt(keyPos) == NONE) {
+                byKey.insert(keyHash(a.environment(), name), slot);
+            } else if (replaceKey) {
+                byKey.replaceAt(keyPos, slot);
+            }
+        }
+        size++;
+    }
+
+    /**
+     * Removes the allocation of {@code address}; its environment key is unbound only if it maps to
+     * this allocation.
+     *
+     * @return whether the address had an allocation
+     */
+    boolean remove(IpAddress address) {
+        int pos = probeAddress(address);
+        int slot = byAddress.slotAt(pos);
+        if (slot == NONE) {
+            return false;
+        }
+        byAddress.removeAt(pos);
+        Page p = page(slot);
+        int i = slot & PAGE_MASK;
+        unlinkOwner(slot, p, i);
+        String environment = p.environment[i];
+        if (environment != null) {
+            unlinkEnvironment(slot, p, i);
+            int keyPos = probeKey(environment, nameBytes(p.text[i]));
+            if (byKey.slotAt(keyPos) == slot) {
+                byKey.removeAt(keyPos);
+            }
+        }
+        p.owner[i] = null;
+        p.environment[i] = null;
+        p.allocatedBy[i] = null;
+        p.text[i] = null;
+        p.ownerNext[i] = freeHead;
+        freeHead = slot;
+        size--;
+        return true;
+    }
+
+    // ------------------------------------------------------------------ slots
+
+    private Page page(int slot) {
+        return pages[slot >>> PAGE_BITS];
+    }
+
+    private int takeSlot() {
+        if (freeHead != NONE) {
+            int slot = freeHead;
+            freeHead = page(slot).ownerNext[slot & PAGE_MASK];
+            return slot;
+        }
+        int pageIndex = used >>> PAGE_BITS;
+        if (pageIndex == pages.length) {
+            pages = Arrays.copyOf(pages, pages.length * 2);
+        }
+        if (pages[pageIndex] == null) {
+            pages[pageIndex] = new Page(ipv4);
+        }
+        return used++;
+    }
+
+    private void linkOwner(int slot, Page p, int i) {
+        Chain chain = byOwner.computeIfAbsent(p.owner[i], k -> new Chain());
+        p.ownerNext[i] = chain.head;
+        p.ownerPrev[i] = NONE;
+        if (chain.head != NONE) {
+            page(chain.head).ownerPrev[chain.head & PAGE_MASK] = slot;
+        }
+        chain.head = slot;
+        chain.size++;
+    }
+
+    private void unlinkOwner(int slot, Page p, int i) {
+        Chain chain = byOwner.get(p.owner[i]);
+        if (--chain.size == 0) {
+            byOwner.remove(p.owner[i]);
+            return;
+        }
+        int prev = p.ownerPrev[i];
+        int next = p.ownerNext[i];
+        if (prev == NONE) {
+            chain.head = next;
+        } else {
+            page(prev).ownerNext[prev & PAGE_MASK] = next;
+        }
+        if (next != NONE) {
+            page(next).ownerPrev[next & PAGE_MASK] = prev;
+        }
+    }
+
+    private void linkEnvironment(int slot, Page p, int i) {
+        Chain chain = byEnvironment.computeIfAbsent(p.environment[i], k -> new Chain());
+        p.environmentNext[i] = chain.head;
+        p.environmentPrev[i] = NONE;
+        if (chain.head != NONE) {
+            page(chain.head).environmentPrev[chain.head & PAGE_MASK] = slot;
+        }
+        chain.head = slot;
+        chain.size++;
+    }
+
+    private void unlinkEnvironment(int slot, Page p, int i) {
+        Chain chain = byEnvironment.get(p.environment[i]);
+        if (--chain.size == 0) {
+            byEnvironment.remove(p.environment[i]);
+            return;
+        }
+        int prev = p.environmentPrev[i];
+        int next = p.environmentNext[i];
+        if (prev == NONE) {
+            chain.head = next;
+        } else {
+            page(prev).environmentNext[prev & PAGE_MASK] = next;
+        }
+        if (next != NONE) {
+            page(next).environmentPrev[next & PAGE_MASK] = prev;
+        }
+    }
+
+    // ------------------------------------------------------------------ records
+
+    private Allocation read(int slot, IpAddress address) {
+        Page p = page(slot);
+        int i = slot & PAGE_MASK;
+        byte[] packed = p.text[i];
+        String name = null;
+        String hostname = null;
+        if (packed != null) {
+            int nameLength = readLength(packed);
+            int nameStart = 1 + lengthBytes(nameLength);
+            if ((packed[0] & HAS_NAME) != 0) {
+                name = new String(packed, nameStart, nameLength, StandardCharsets.UTF_8);
+            }
+            if ((packed[0] & HAS_HOSTNAME) != 0) {
+                int hostStart = nameStart + nameLength;
+                hostname = new String(packed, hostStart, packed.length - hostStart, StandardCharsets.UTF_8);
+            }
+        }
+        long mac = p.mac[i];
+        return new Allocation(pool, address, p.owner[i], p.environment[i], name, hostname,
+                mac == NO_MAC ? null : MacAddress.of(mac), Instant.ofEpochSecond(p.epochSecond[i], p.nano[i]),
+                p.allocatedBy[i]);
+    }
+
+    private IpAddress addressAt(int slot) {
+        Page p = page(slot);
+        int i = slot & PAGE_MASK;
+        return ipv4 ? IpAddress.ofIpv4(p.low[i]) : IpAddress.ofIpv6(p.high[i], p.low[i]);
+    }
+
+    /**
+     * Name and host name as one array: a flags byte, the name's length (1 to 5 bytes, 7 bits
+     * each, low first), the name's UTF-8 bytes, then the host name's UTF-8 bytes to the end.
+     */
+    private static byte[] packText(String name, String hostname) {
+        if (name == null && hostname == null) {
+            return null;
+        }
+        byte[] n = name == null ? new byte[0] : utf8(name);
+        byte[] h = hostname == null ? new byte[0] : utf8(hostname);
+        int lengthBytes = lengthBytes(n.length);
+        byte[] packed = new byte[1 + lengthBytes + n.length + h.length];
+        packed[0] = (byte) ((name == null ? 0 : HAS_NAME) | (hostname == null ? 0 : HAS_HOSTNAME));
+        int v = n.length;
+        for (int i = 1; i <= lengthBytes; i++) {
+            packed[i] = (byte) (i < lengthBytes ? (v & 0x7F) | 0x80 : v);
+            v >>>= 7;
+        }
+        System.arraycopy(n, 0, packed, 1 + lengthBytes, n.length);
+        System.arraycopy(h, 0, packed, 1 + lengthBytes + n.length, h.length);
+        return packed;
+    }
+
+    private static int readLength(byte[] packed) {
+        int value = 0;
+        for (int i = 1, shift = 0; ; i++, shift += 7) {
+            int b = packed[i];
+            value |= (b & 0x7F) << shift;
+            if (b >= 0) {
+                return value;
+            }
+        }
+    }
+
+    private static int lengthBytes(int length) {
+        int bytes = 1;
+        while ((length >>>= 7) != 0) {
+            bytes++;
+        }
+        return bytes;
+    }
+
+    /** The UTF-8 bytes of the name in packed text (empty if there is none). */
+    private static byte[] nameBytes(byte[] packed) {
+        if (packed == null || (packed[0] & HAS_NAME) == 0) {
+            return new byte[0];
+        }
+        int length = readLength(packed);
+        int start = 1 + lengthBytes(length);
+        return Arrays.copyOfRange(packed, start, start + length);
+    }
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    // ------------------------------------------------------------------ index keys
+
+    /** The position of the address's entry, or the empty position where a probe for it ends. */
+    private int probeAddress(IpAddress address) {
+        long h = address.high();
+        long l = address.low();
+        int hash = addressHash(h, l);
+        for (int pos = byAddress.firstProbe(hash); ; pos = byAddress.nextProbe(pos)) {
+            int slot = byAddress.slotAt(pos);
+            if (slot == NONE) {
+                return pos;
+            }
+            if (byAddress.hashAt(pos) == hash) {
+                Page p = page(slot);
+                int i = slot & PAGE_MASK;
+                if (p.low[i] == l && (ipv4 || p.high[i] == h)) {
+                    return pos;
+                }
+            }
+        }
+    }
+
+    private static int addressHash(long high, long low) {
+        return Long.hashCode(low) ^ 31 * Long.hashCode(high);
+    }
+
+    /** The position of the key's entry, or the empty position where a probe for it ends. */
+    private int probeKey(String environment, byte[] name) {
+        int hash = keyHash(environment, name);
+        for (int pos = byKey.firstProbe(hash); ; pos = byKey.nextProbe(pos)) {
+            int slot = byKey.slotAt(pos);
+            if (slot == NONE) {
+                return pos;
+            }
+            if (byKey.hashAt(pos) == hash) {
+                Page p = page(slot);
+                int i = slot & PAGE_MASK;
+                if (environment.equals(p.environment[i]) && Arrays.equals(name, nameBytes(p.text[i]))) {
+                    return pos;
+                }
+            }
+        }
+    }
+
+    private static int keyHash(String environment, byte[] name) {
+        return 31 * environment.hashCode() + Arrays.hashCode(name);
+    }
+}

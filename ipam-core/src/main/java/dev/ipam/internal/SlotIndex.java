@@ -1,0 +1,156 @@
+package dev.ipam.internal;
+
+/**
+ * An open-addressing hash index from keys to slot numbers of a columnar table, with linear
+ * probing and backward-shift deletion (no tombstones). Each entry keeps the key's 32-bit hash and
+ * its slot, so probing compares hashes without touching the table, and growing or deleting never
+ * asks the table for a key. Keys themselves live in the table's columns; the table walks a probe
+ * sequence and compares its own columns when a hash matches:
+ *
+ * <pre>{@code
+ * for (int pos = index.firstProbe(hash); ; pos = index.nextProbe(pos)) {
+ *     int slot = index.slotAt(pos);
+ *     if (slot < 0) { absent; break; }
+ *     if (index.hashAt(pos) == hash && keyOf(slot) equals key) { found at pos; break; }
+ * }
+ * }</pre>
+ *
+ * <p>Entries take 8 bytes. An insert that would make the entry array more than
+ * {@value #MAX_LOAD_PERCENT} % full doubles it; the array never shrinks. A large array is split
+ * into pages of {@value #PAGE_SIZE} entries, so that no index is one huge object for the
+ * collector. Not thread-safe.
+ */
+final class SlotIndex {
+
+    /** Resize when an insert would make the array fuller than this. */
+    static final int MAX_LOAD_PERCENT = 60;
+    private static final int PAGE_BITS = 15;
+    static final int PAGE_SIZE = 1 << PAGE_BITS;
+    private static final int PAGE_MASK = PAGE_SIZE - 1;
+    private static final long EMPTY = 0L;
+
+    /** Entry: hash in the upper 32 bits, slot + 1 in the lower 32; {@link #EMPTY} if free. */
+    private long[][] pages;
+    private int mask;
+    private int size;
+
+    SlotIndex() {
+        allocate(16);
+    }
+
+    int size() {
+        return size;
+    }
+
+    /** The number of positions (a power of two). */
+    int capacity() {
+        return mask + 1;
+    }
+
+    /** The first position to look at for a key of this hash. */
+    int firstProbe(int hash) {
+        return mix(hash) & mask;
+    }
+
+    /** The position after {@code pos} in probe order. */
+    int nextProbe(int pos) {
+        return (pos + 1) & mask;
+    }
+
+    /** The slot at {@code pos}, or -1 if the position is empty (the key looked for is absent). */
+    int slotAt(int pos) {
+        return (int) entry(pos) - 1;
+    }
+
+    /** The hash of the key at {@code pos} (meaningless if the position is empty). */
+    int hashAt(int pos) {
+        return (int) (entry(pos) >>> 32);
+    }
+
+    /** Points the entry at {@code pos} (found by a probe) to another slot of the same key. */
+    void replaceAt(int pos, int slot) {
+        set(pos, entry(hashAt(pos), slot));
+    }
+
+    /**
+     * Adds a slot whose key is not in the index. The caller guarantees absence (it probed first);
+     * positions from earlier probes are invalid afterwards.
+     */
+    void insert(int hash, int slot) {
+        if ((size + 1) * 100L > (mask + 1L) * MAX_LOAD_PERCENT) {
+            grow();
+        }
+        place(entry(hash, slot));
+        size++;
+    }
+
+    /**
+     * Removes the entry at {@code pos} (found by a probe) and moves later entries of its cluster
+     * back so that every key stays reachable from its first probe. Positions from earlier probes
+     * are invalid afterwards.
+     */
+    void removeAt(int pos) {
+        int hole = pos;
+        int next = nextProbe(hole);
+        for (long e = entry(next); e != EMPTY; e = entry(next)) {
+            int home = firstProbe((int) (e >>> 32));
+            // Move the entry into the hole unless its home lies cyclically in (hole, next].
+            boolean homeAfterHole = hole <= next ? hole < home && home <= next : hole < home || home <= next;
+            if (!homeAfterHole) {
+                set(hole, e);
+                hole = next;
+            }
+            next = nextProbe(next);
+        }
+        set(hole, EMPTY);
+        size--;
+    }
+
+    private void grow() {
+        long[][] old = pages;
+        allocate((mask + 1) * 2);
+        for (long[] page : old) {
+            for (long e : page) {
+                if (e != EMPTY) {
+                    place(e);
+                }
+            }
+        }
+    }
+
+    private void allocate(int capacity) {
+        int pageSize = Math.min(capacity, PAGE_SIZE);
+        pages = new long[capacity / pageSize][pageSize];
+        mask = capacity - 1;
+    }
+
+    private void place(long e) {
+        int pos = firstProbe((int) (e >>> 32));
+        while (entry(pos) != EMPTY) {
+            pos = nextProbe(pos);
+        }
+        set(pos, e);
+    }
+
+    private long entry(int pos) {
+        return pages[pos >>> PAGE_BITS][pos & PAGE_MASK];
+    }
+
+    private void set(int pos, long e) {
+        pages[pos >>> PAGE_BITS][pos & PAGE_MASK] = e;
+    }
+
+    private static long entry(int hash, int slot) {
+        return (long) hash << 32 | (slot + 1L);
+    }
+
+    /** Spreads a hash over all bits (the 32-bit finaliser of MurmurHash3), so sequential keys scatter. */
+    static int mix(int h) {
+        h ^= h >>> 16;
+        h *= 0x85ebca6b;
+        h ^= h >>> 13;
+        h *= 0xc2b2ae35;
+        h ^= h >>> 16;
+        return h;
+    }
+}

@@ -1,0 +1,84 @@
+package dev.ipam.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ipam.Allocation;
+import dev.ipam.address.IpAddress;
+import dev.ipam.address.MacAddress;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link AllocationTable} at a size where its slot columns span hundreds of pages and its indexes
+ * span several index pages ({@link AllocationTableFuzzTest} covers the rules on a small address
+ * space): adds, removes every third allocation, re-adds them with other metadata, and checks
+ * every address, key and a sample of owner and environment lists.
+ */
+class AllocationTableLargeTest {
+
+    private static final int COUNT = 3 * SlotIndex.PAGE_SIZE * 3;
+    private static final int OWNERS = 1000;
+    private static final String[] ENVIRONMENTS = {"prod", "staging", "dev", "test"};
+
+    @Test
+    void manyPagesOfSlotsAndIndexEntries() {
+        for (boolean ipv4 : new boolean[] {true, false}) {
+            AllocationTable table = new AllocationTable("big", ipv4);
+            Allocation[] live = new Allocation[COUNT];
+            for (int i = 0; i < COUNT; i++) {
+                live[i] = allocation(ipv4, i, "");
+                table.add(live[i], true);
+            }
+            assertThat(COUNT).isGreaterThan(100 * AllocationTable.PAGE_SIZE);
+            for (int i = 0; i < COUNT; i += 3) {
+                assertThat(table.remove(live[i].address())).isTrue();
+            }
+            checkAll(table, live, i -> i % 3 != 0);
+            for (int i = 0; i < COUNT; i += 3) {
+                live[i] = allocation(ipv4, i, "again-");
+                table.add(live[i], true);
+            }
+            checkAll(table, live, i -> true);
+        }
+    }
+
+    private static void checkAll(AllocationTable table, Allocation[] live, java.util.function.IntPredicate isLive) {
+        int expectedSize = 0;
+        for (int i = 0; i < live.length; i++) {
+            Allocation a = live[i];
+            if (isLive.test(i)) {
+                expectedSize++;
+                assertThat(table.get(a.address())).isEqualTo(a);
+                assertThat(table.getByKey(a.environment(), a.name())).isEqualTo(a);
+            } else {
+                assertThat(table.get(a.address())).isNull();
+                assertThat(table.getByKey(a.environment(), a.name())).isNull();
+            }
+        }
+        assertThat(table.size()).isEqualTo(expectedSize);
+        for (int owner : new int[] {0, 1, 499, OWNERS - 1}) {
+            List<IpAddress> expected = new ArrayList<>();
+            for (int i = owner; i < live.length; i += OWNERS) {
+                if (isLive.test(i)) {
+                    expected.add(live[i].address());
+                }
+            }
+            expected.sort(null);
+            assertThat(table.addressesOfOwner("tenant-" + owner)).isEqualTo(expected);
+        }
+        long inEnvironment = 0;
+        for (int i = 1; i < live.length; i += ENVIRONMENTS.length) {
+            inEnvironment += isLive.test(i) ? 1 : 0;
+        }
+        assertThat(table.addressesOfEnvironment(ENVIRONMENTS[1])).hasSize((int) inEnvironment).isSorted();
+    }
+
+    private static Allocation allocation(boolean ipv4, int i, String prefix) {
+        IpAddress address = ipv4 ? IpAddress.ofIpv4(0x0A000000L + i * 7L) : IpAddress.ofIpv6(0x20010db8L << 32 | i % 5, i * 7L);
+        return new Allocation("big", address, "tenant-" + (i % OWNERS), ENVIRONMENTS[i % ENVIRONMENTS.length],
+                prefix + "vm-" + i, "vm-" + i + ".example.internal", i % 2 == 0 ? MacAddress.of(i) : null,
+                Instant.ofEpochSecond(1_700_000_000L + i, i), "svc");
+    }
+}
