@@ -81,6 +81,11 @@ final class AllocationTable {
     private final SlotIndex byKey = new SlotIndex();
     private final Map<String, Chain> byOwner = new HashMap<>();
     private final Map<String, Chain> byEnvironment = new HashMap<>();
+    /** Index entries of {@linkplain #load loaded} slots not yet in the indexes; null if none. */
+    private long[] pendingAddresses;
+    private long[] pendingKeys;
+    private int pendingAddressCount;
+    private int pendingKeyCount;
 
     AllocationTable(String pool, boolean ipv4) {
         this.pool = pool;
@@ -96,6 +101,7 @@ final class AllocationTable {
 
     /** The allocation of {@code address}, or null. */
     Allocation get(IpAddress address) {
+        indexLoaded();
         int slot = byAddress.slotAt(probeAddress(address));
         return slot == NONE ? null : read(slot, address);
     }
@@ -105,6 +111,7 @@ final class AllocationTable {
      * an empty one (requests never carry either).
      */
     Allocation getByKey(String environment, String name) {
+        indexLoaded();
         int slot = byKey.slotAt(probeKey(environment, name == null ? new byte[0] : utf8(name)));
         return slot == NONE ? null : read(slot, addressAt(slot));
     }
@@ -163,10 +170,97 @@ final class AllocationTable {
      * @throws IllegalStateException if the address already has an allocation
      */
     void add(Allocation a, boolean replaceKey) {
+        indexLoaded();
         IpAddress address = a.address();
         if (byAddress.slotAt(probeAddress(address)) != NONE) {
             throw new IllegalStateException("Address " + address + " of pool '" + pool + "' already has an allocation");
         }
+        int slot = store(a);
+        byAddress.insert(addressHash(address.high(), address.low()), slot);
+        if (a.environment() != null) {
+            byte[] name = nameBytes(page(slot).text[slot & PAGE_MASK]);
+            int keyPos = probeKey(a.environment(), name);
+            if (byKey.slotAt(keyPos) == NONE) {
+                byKey.insert(keyHash(a.environment(), name), slot);
+            } else if (replaceKey) {
+                byKey.replaceAt(keyPos, slot);
+            }
+        }
+    }
+
+    /**
+     * Adds a stored allocation while the table is being loaded, leaving its index entries pending
+     * until the first other call (or {@link #indexLoaded}), which indexes all pending slots at once.
+     * The caller guarantees that no two allocations share an address (the pool's occupancy
+     * refuses duplicates first); of several allocations with one environment key, the last loaded
+     * holds the key, as with {@code add(a, true)}.
+     */
+    void load(Allocation a) {
+        int slot = store(a);
+        IpAddress address = a.address();
+        pendingAddresses = appendEntry(pendingAddresses, pendingAddressCount++,
+                addressHash(address.high(), address.low()), slot);
+        if (a.environment() != null) {
+            pendingKeys = appendEntry(pendingKeys, pendingKeyCount++,
+                    keyHash(a.environment(), nameBytes(page(slot).text[slot & PAGE_MASK])), slot);
+        }
+    }
+
+    /**
+     * Indexes the slots added by {@link #load}: sorted by index position, so the index arrays are
+     * written in order rather than at random.
+     *
+     * @throws IllegalStateException if two loaded allocations share an address
+     */
+    void indexLoaded() {
+        if (pendingAddresses == null && pendingKeys == null) {
+            return;
+        }
+        if (pendingAddresses != null) {
+            byAddress.insertAll(pendingAddresses, pendingAddressCount, (placed, added) -> {
+                if (low(placed) == low(added) && (ipv4 || high(placed) == high(added))) {
+                    throw new IllegalStateException("Two stored allocations of " + addressAt(added)
+                            + " in pool '" + pool + "'");
+                }
+                return false;
+            });
+        }
+        if (pendingKeys != null) {
+            byKey.insertAll(pendingKeys, pendingKeyCount, (placed, added) -> {
+                Page p = page(added);
+                int i = added & PAGE_MASK;
+                Page q = page(placed);
+                int j = placed & PAGE_MASK;
+                return p.environment[i].equals(q.environment[j]) && Arrays.equals(nameBytes(p.text[i]), nameBytes(q.text[j]));
+            });
+        }
+        pendingAddresses = null;
+        pendingKeys = null;
+        pendingAddressCount = 0;
+        pendingKeyCount = 0;
+    }
+
+    private static long[] appendEntry(long[] entries, int index, int hash, int slot) {
+        if (entries == null) {
+            entries = new long[PAGE_SIZE];
+        } else if (index == entries.length) {
+            entries = Arrays.copyOf(entries, entries.length * 2);
+        }
+        entries[index] = SlotIndex.entryOf(hash, slot);
+        return entries;
+    }
+
+    private long low(int slot) {
+        return page(slot).low[slot & PAGE_MASK];
+    }
+
+    private long high(int slot) {
+        return page(slot).high[slot & PAGE_MASK];
+    }
+
+    /** Writes an allocation into a free slot and links it into its owner and environment chains. */
+    private int store(Allocation a) {
+        IpAddress address = a.address();
         byte[] packed = packText(a.name(), a.hostname());
         int slot = takeSlot();
         Page p = page(slot);
@@ -182,19 +276,12 @@ final class AllocationTable {
         p.epochSecond[i] = a.allocatedAt().getEpochSecond();
         p.nano[i] = a.allocatedAt().getNano();
         p.mac[i] = a.mac() == null ? NO_MAC : a.mac().value();
-        byAddress.insert(addressHash(address.high(), address.low()), slot);
         linkOwner(slot, p, i);
         if (a.environment() != null) {
             linkEnvironment(slot, p, i);
-            byte[] name = nameBytes(packed);
-            int keyPos = probeKey(a.environment(), name);
-            if (byKey.slotAt(keyPos) == NONE) {
-                byKey.insert(keyHash(a.environment(), name), slot);
-            } else if (replaceKey) {
-                byKey.replaceAt(keyPos, slot);
-            }
         }
         size++;
+        return slot;
     }
 
     /**
@@ -204,6 +291,7 @@ final class AllocationTable {
      * @return whether the address had an allocation
      */
     boolean remove(IpAddress address) {
+        indexLoaded();
         int pos = probeAddress(address);
         int slot = byAddress.slotAt(pos);
         if (slot == NONE) {

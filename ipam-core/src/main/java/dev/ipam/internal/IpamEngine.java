@@ -227,6 +227,7 @@ public final class IpamEngine implements Ipam {
                     p.loadLastRelease(r);
                 }
             });
+            engine.pools.values().forEach(PoolState::finishLoading);
         } catch (IllegalStateException e) {
             throw new StoreException("Stored state is inconsistent: " + e.getMessage(), e);
         }

@@ -111,7 +111,13 @@ final class PoolState {
     /** Restores a stored allocation. */
     void load(Allocation a) {
         requireLoadable(a.address());
-        bindAllocation(a, true);
+        occupancy.markUsed(a.address());
+        allocations.load(a);
+    }
+
+    /** Builds the lookup structures of the loaded allocations; called once all are loaded. */
+    void finishLoading() {
+        allocations.indexLoaded();
     }
 
     void load(Hold h) {

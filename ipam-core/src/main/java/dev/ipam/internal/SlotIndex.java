@@ -69,7 +69,7 @@ final class SlotIndex {
 
     /** Points the entry at {@code pos} (found by a probe) to another slot of the same key. */
     void replaceAt(int pos, int slot) {
-        set(pos, entry(hashAt(pos), slot));
+        set(pos, entryOf(hashAt(pos), slot));
     }
 
     /**
@@ -80,7 +80,7 @@ final class SlotIndex {
         if ((size + 1) * 100L > (mask + 1L) * MAX_LOAD_PERCENT) {
             grow();
         }
-        place(entry(hash, slot));
+        place(entryOf(hash, slot));
         size++;
     }
 
@@ -105,6 +105,79 @@ final class SlotIndex {
         set(hole, EMPTY);
         size--;
     }
+
+    /** Decides what a bulk insert does with an entry whose hash equals one already placed. */
+    interface SameKey {
+        /**
+         * Whether the keys of two slots are equal (the later slot then replaces the earlier one).
+         *
+         * @throws IllegalStateException if the index must not hold equal keys
+         */
+        boolean test(int placedSlot, int newSlot);
+    }
+
+    /**
+     * Adds many entries at once: {@code entries[0..count)} as {@code hash << 32 | (slot + 1)}, in
+     * the order their slots were filled. The entries are sorted by first probe position (a stable
+     * radix sort) and placed in that order, so the index array is written front to back instead of
+     * at random, which is what makes a bulk load fast. A new entry whose key equals one already in
+     * the index (by {@code sameKey}) replaces it, so the last of equal keys wins, as with probing
+     * and {@link #replaceAt}. {@code entries} is reordered.
+     */
+    void insertAll(long[] entries, int count, SameKey sameKey) {
+        while ((size + (long) count) * 100L > (mask + 1L) * MAX_LOAD_PERCENT) {
+            grow();
+        }
+        long[] sorted = sortByFirstProbe(entries, count);
+        for (int n = 0; n < count; n++) {
+            long e = sorted[n];
+            int hash = (int) (e >>> 32);
+            int pos = firstProbe(hash);
+            while (true) {
+                long placed = entry(pos);
+                if (placed == EMPTY) {
+                    set(pos, e);
+                    size++;
+                    break;
+                }
+                if ((int) (placed >>> 32) == hash && sameKey.test((int) placed - 1, (int) e - 1)) {
+                    set(pos, e);
+                    break;
+                }
+                pos = nextProbe(pos);
+            }
+        }
+    }
+
+    /** LSD radix sort of entries by {@link #firstProbe}, {@value #RADIX_BITS} bits a pass; stable. */
+    private long[] sortByFirstProbe(long[] entries, int count) {
+        int bits = Integer.numberOfTrailingZeros(mask + 1);
+        long[] from = entries;
+        long[] to = new long[count];
+        int[] counts = new int[1 << RADIX_BITS];
+        for (int shift = 0; shift < bits; shift += RADIX_BITS) {
+            java.util.Arrays.fill(counts, 0);
+            int digitMask = (1 << RADIX_BITS) - 1;
+            for (int n = 0; n < count; n++) {
+                counts[(firstProbe((int) (from[n] >>> 32)) >>> shift) & digitMask]++;
+            }
+            for (int d = 0, sum = 0; d < counts.length; d++) {
+                int c = counts[d];
+                counts[d] = sum;
+                sum += c;
+            }
+            for (int n = 0; n < count; n++) {
+                long e = from[n];
+                to[counts[(firstProbe((int) (e >>> 32)) >>> shift) & digitMask]++] = e;
+            }
+            long[] swap = from;
+            from = to;
+            to = swap;
+        }
+        return from;
+    }
+
+    private static final int RADIX_BITS = 11;
 
     private void grow() {
         long[][] old = pages;
@@ -140,7 +213,8 @@ final class SlotIndex {
         pages[pos >>> PAGE_BITS][pos & PAGE_MASK] = e;
     }
 
-    private static long entry(int hash, int slot) {
+    /** The entry for a slot whose key has this hash, as {@link #insertAll} takes them. */
+    static long entryOf(int hash, int slot) {
         return (long) hash << 32 | (slot + 1L);
     }
 

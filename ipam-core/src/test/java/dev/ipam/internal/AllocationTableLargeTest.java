@@ -14,7 +14,8 @@ import org.junit.jupiter.api.Test;
  * {@link AllocationTable} at a size where its slot columns span hundreds of pages and its indexes
  * span several index pages ({@link AllocationTableFuzzTest} covers the rules on a small address
  * space): adds, removes every third allocation, re-adds them with other metadata, and checks
- * every address, key and a sample of owner and environment lists.
+ * every address, key and a sample of owner and environment lists; and the same through
+ * {@link AllocationTable#load}.
  */
 class AllocationTableLargeTest {
 
@@ -41,6 +42,43 @@ class AllocationTableLargeTest {
                 table.add(live[i], true);
             }
             checkAll(table, live, i -> true);
+        }
+    }
+
+    /**
+     * Loading (index entries sorted and written at the end) gives the same table as adding one by
+     * one, across many index pages; of equal keys the last loaded wins; a duplicate address is
+     * refused when the loaded slots are indexed.
+     */
+    @Test
+    void loadingIndexesLikeAdding() {
+        for (boolean ipv4 : new boolean[] {true, false}) {
+            AllocationTable table = new AllocationTable("big", ipv4);
+            Allocation[] live = new Allocation[COUNT];
+            for (int i = 0; i < COUNT; i++) {
+                live[i] = allocation(ipv4, i, "");
+                table.load(live[i]);
+            }
+            // A later allocation with the key of allocation 5 takes the key over.
+            Allocation first = live[5];
+            Allocation sameKey = new Allocation("big", allocation(ipv4, COUNT + 5, "").address(), "other",
+                    first.environment(), first.name(), null, null, first.allocatedAt(), "svc");
+            table.load(sameKey);
+            assertThat(table.getByKey(first.environment(), first.name())).isEqualTo(sameKey);
+            assertThat(table.get(sameKey.address())).isEqualTo(sameKey);
+            assertThat(table.remove(sameKey.address())).isTrue();
+            assertThat(table.getByKey(first.environment(), first.name())).isNull();
+            assertThat(table.remove(first.address())).isTrue();
+            table.add(first, true);
+            checkAll(table, live, i -> true);
+
+            AllocationTable twice = new AllocationTable("big", ipv4);
+            twice.load(live[0]);
+            twice.load(live[1]);
+            twice.load(live[0]);
+            org.assertj.core.api.Assertions.assertThatThrownBy(twice::indexLoaded)
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining(live[0].address().toString());
         }
     }
 
