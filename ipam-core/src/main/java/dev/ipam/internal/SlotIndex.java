@@ -28,6 +28,8 @@ final class SlotIndex {
     static final int PAGE_SIZE = 1 << PAGE_BITS;
     private static final int PAGE_MASK = PAGE_SIZE - 1;
     private static final long EMPTY = 0L;
+    /** The largest entry array: 2^30 positions, so up to about 644 million keys. */
+    private static final int MAX_CAPACITY = 1 << 30;
 
     /** Entry: hash in the upper 32 bits, slot + 1 in the lower 32; {@link #EMPTY} if free. */
     private long[][] pages;
@@ -75,6 +77,8 @@ final class SlotIndex {
     /**
      * Adds a slot whose key is not in the index. The caller guarantees absence (it probed first);
      * positions from earlier probes are invalid afterwards.
+     *
+     * @throws IllegalStateException if the index would outgrow its largest size
      */
     void insert(int hash, int slot) {
         if ((size + 1) * 100L > (mask + 1L) * MAX_LOAD_PERCENT) {
@@ -123,6 +127,9 @@ final class SlotIndex {
      * at random, which is what makes a bulk load fast. A new entry whose key equals one already in
      * the index (by {@code sameKey}) replaces it, so the last of equal keys wins, as with probing
      * and {@link #replaceAt}. {@code entries} is reordered.
+     *
+     * @throws IllegalStateException if the index would outgrow its largest size, or as
+     *     {@code sameKey} throws
      */
     void insertAll(long[] entries, int count, SameKey sameKey) {
         while ((size + (long) count) * 100L > (mask + 1L) * MAX_LOAD_PERCENT) {
@@ -180,6 +187,10 @@ final class SlotIndex {
     private static final int RADIX_BITS = 11;
 
     private void grow() {
+        if (mask + 1 >= MAX_CAPACITY) {
+            throw new IllegalStateException("An index of more than " + (MAX_CAPACITY / 100 * MAX_LOAD_PERCENT)
+                    + " entries is not supported");
+        }
         long[][] old = pages;
         allocate((mask + 1) * 2);
         for (long[] page : old) {
