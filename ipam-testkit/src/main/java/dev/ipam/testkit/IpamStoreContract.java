@@ -196,16 +196,26 @@ public abstract class IpamStoreContract {
     }
 
     protected static Snapshot snapshot(IpamStore store) {
-        StoredState s = store.load();
-        Set<Allocation> allocations = new HashSet<>();
-        Set<Hold> holds = new HashSet<>();
-        Set<Change.Released> quarantines = new HashSet<>();
-        Set<Change.Released> lastReleases = new HashSet<>();
-        s.forEachAllocation(collectUnique(allocations, "allocation"));
-        s.forEachHold(collectUnique(holds, "hold"));
-        s.forEachQuarantine(collectUnique(quarantines, "quarantine"));
-        s.forEachLastRelease(collectUnique(lastReleases, "last release"));
-        return new Snapshot(s.lastSequence(), List.copyOf(s.pools()), allocations, holds, quarantines, lastReleases);
+        try (StoredState s = store.load()) {
+            Set<Allocation> allocations = new HashSet<>();
+            Set<Hold> holds = new HashSet<>();
+            Set<Change.Released> quarantines = new HashSet<>();
+            Set<Change.Released> lastReleases = new HashSet<>();
+            s.forEachAllocation(collectUnique(allocations, "allocation"));
+            s.forEachHold(collectUnique(holds, "hold"));
+            s.forEachQuarantine(collectUnique(quarantines, "quarantine"));
+            s.forEachLastRelease(collectUnique(lastReleases, "last release"));
+            return new Snapshot(s.lastSequence(), List.copyOf(s.pools()), allocations, holds, quarantines, lastReleases);
+        }
+    }
+
+    /** The number of allocations the store would load. */
+    protected static long storedAllocations(IpamStore store) {
+        long[] count = {0};
+        try (StoredState s = store.load()) {
+            s.forEachAllocation(a -> count[0]++);
+        }
+        return count[0];
     }
 
     private static <T> Consumer<T> collectUnique(Set<T> into, String what) {
@@ -821,14 +831,13 @@ public abstract class IpamStoreContract {
         long first = c.commit(batch);
         batch = null; // let it go
         assertThat(first).isEqualTo(3);
-        long[] count = {0};
-        store.load().forEachAllocation(a -> count[0]++);
-        assertThat(count[0]).isEqualTo(n);
+        assertThat(storedAllocations(store)).isEqualTo(n);
         store = restart(store);
-        StoredState state = store.load();
-        assertThat(state.lastSequence()).isEqualTo(n + 2L);
         Set<String> owners = new HashSet<>();
-        state.forEachAllocation(a -> owners.add(a.owner()));
+        try (StoredState state = store.load()) {
+            assertThat(state.lastSequence()).isEqualTo(n + 2L);
+            state.forEachAllocation(a -> owners.add(a.owner()));
+        }
         assertThat(owners).hasSize(n).contains("vm-0", "vm-" + (n - 1));
         assertThat(store.readJournal(n + 2L, 10)).hasSize(1);
         assertThat(store.history(base4.plus(n / 2 / 10 * 10))).hasSize(1);
@@ -845,9 +854,7 @@ public abstract class IpamStoreContract {
         failing.add(allocated(alloc("big", "10.128.0.1", "vm-dup2", 2))); // allocated twice: invalid
         IpamStore s = store;
         assertThatThrownBy(() -> s.commit(new ChangeBatch(n + 3L, failing))).isInstanceOf(StoreException.class);
-        long[] after = {0};
-        store.load().forEachAllocation(a -> after[0]++);
-        assertThat(after[0]).isEqualTo(n);
+        assertThat(storedAllocations(store)).isEqualTo(n);
         assertThat(store.readJournal(n + 3L, 10)).isEmpty();
     }
 
