@@ -3,7 +3,6 @@ package dev.ipam.internal;
 import dev.ipam.Allocation;
 import dev.ipam.address.IpAddress;
 import dev.ipam.address.MacAddress;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -19,7 +18,7 @@ import java.util.Map;
  * and linked-list pointers that chain the slots of one owner and of one environment), kept in
  * pages of {@value #PAGE_SIZE} slots. Strings that repeat across allocations (owner, environment,
  * caller) are kept as references; name and host name, usually unique, are packed into one UTF-8
- * byte array per slot. {@link Allocation} records are built on read and are equal to the ones
+ * byte array per slot ({@link PackedText}). {@link Allocation} records are built on read and are equal to the ones
  * added. The address and key indexes are {@link SlotIndex open-addressing arrays of hash and slot}.
  * Compared with hash maps of records this needs a fraction of the heap per allocation, few objects
  * for the collector to trace, and no pointer chasing to find an address. Freed slots are reused;
@@ -34,8 +33,6 @@ final class AllocationTable {
 
     private static final long NO_MAC = -1L;
     private static final int NONE = -1;
-    private static final int HAS_NAME = 1;
-    private static final int HAS_HOSTNAME = 2;
     private static final int PAGE_BITS = 10;
     static final int PAGE_SIZE = 1 << PAGE_BITS;
     private static final int PAGE_MASK = PAGE_SIZE - 1;
@@ -53,7 +50,7 @@ final class AllocationTable {
         final String[] owner = new String[PAGE_SIZE];
         final String[] environment = new String[PAGE_SIZE];
         final String[] allocatedBy = new String[PAGE_SIZE];
-        /** Name and host name, see {@link AllocationTable#packText}; null if neither. */
+        /** Name and host name, see {@link PackedText}; null if neither. */
         final byte[][] text = new byte[PAGE_SIZE][];
         final long[] epochSecond = new long[PAGE_SIZE];
         final int[] nano = new int[PAGE_SIZE];
@@ -112,7 +109,7 @@ final class AllocationTable {
      */
     Allocation getByKey(String environment, String name) {
         indexLoaded();
-        int slot = byKey.slotAt(probeKey(environment, name == null ? new byte[0] : utf8(name)));
+        int slot = byKey.slotAt(probeKey(environment, PackedText.nameBytes(name)));
         return slot == NONE ? null : read(slot, addressAt(slot));
     }
 
@@ -178,7 +175,7 @@ final class AllocationTable {
         int slot = store(a);
         byAddress.insert(addressHash(address.high(), address.low()), slot);
         if (a.environment() != null) {
-            byte[] name = nameBytes(page(slot).text[slot & PAGE_MASK]);
+            byte[] name = PackedText.nameBytes(page(slot).text[slot & PAGE_MASK]);
             int keyPos = probeKey(a.environment(), name);
             if (byKey.slotAt(keyPos) == NONE) {
                 byKey.insert(keyHash(a.environment(), name), slot);
@@ -202,7 +199,7 @@ final class AllocationTable {
                 addressHash(address.high(), address.low()), slot);
         if (a.environment() != null) {
             pendingKeys = appendEntry(pendingKeys, pendingKeyCount++,
-                    keyHash(a.environment(), nameBytes(page(slot).text[slot & PAGE_MASK])), slot);
+                    keyHash(a.environment(), PackedText.nameBytes(page(slot).text[slot & PAGE_MASK])), slot);
         }
     }
 
@@ -231,7 +228,8 @@ final class AllocationTable {
                 int i = added & PAGE_MASK;
                 Page q = page(placed);
                 int j = placed & PAGE_MASK;
-                return p.environment[i].equals(q.environment[j]) && Arrays.equals(nameBytes(p.text[i]), nameBytes(q.text[j]));
+                return p.environment[i].equals(q.environment[j])
+                        && Arrays.equals(PackedText.nameBytes(p.text[i]), PackedText.nameBytes(q.text[j]));
             });
         }
         pendingAddresses = null;
@@ -261,7 +259,7 @@ final class AllocationTable {
     /** Writes an allocation into a free slot and links it into its owner and environment chains. */
     private int store(Allocation a) {
         IpAddress address = a.address();
-        byte[] packed = packText(a.name(), a.hostname());
+        byte[] packed = PackedText.pack(a.name(), a.hostname());
         int slot = takeSlot();
         Page p = page(slot);
         int i = slot & PAGE_MASK;
@@ -304,7 +302,7 @@ final class AllocationTable {
         String environment = p.environment[i];
         if (environment != null) {
             unlinkEnvironment(slot, p, i);
-            int keyPos = probeKey(environment, nameBytes(p.text[i]));
+            int keyPos = probeKey(environment, PackedText.nameBytes(p.text[i]));
             if (byKey.slotAt(keyPos) == slot) {
                 byKey.removeAt(keyPos);
             }
@@ -405,85 +403,16 @@ final class AllocationTable {
         Page p = page(slot);
         int i = slot & PAGE_MASK;
         byte[] packed = p.text[i];
-        String name = null;
-        String hostname = null;
-        if (packed != null) {
-            int nameLength = readLength(packed);
-            int nameStart = 1 + lengthBytes(nameLength);
-            if ((packed[0] & HAS_NAME) != 0) {
-                name = new String(packed, nameStart, nameLength, StandardCharsets.UTF_8);
-            }
-            if ((packed[0] & HAS_HOSTNAME) != 0) {
-                int hostStart = nameStart + nameLength;
-                hostname = new String(packed, hostStart, packed.length - hostStart, StandardCharsets.UTF_8);
-            }
-        }
         long mac = p.mac[i];
-        return new Allocation(pool, address, p.owner[i], p.environment[i], name, hostname,
-                mac == NO_MAC ? null : MacAddress.of(mac), Instant.ofEpochSecond(p.epochSecond[i], p.nano[i]),
-                p.allocatedBy[i]);
+        return new Allocation(pool, address, p.owner[i], p.environment[i], PackedText.name(packed),
+                PackedText.hostname(packed), mac == NO_MAC ? null : MacAddress.of(mac),
+                Instant.ofEpochSecond(p.epochSecond[i], p.nano[i]), p.allocatedBy[i]);
     }
 
     private IpAddress addressAt(int slot) {
         Page p = page(slot);
         int i = slot & PAGE_MASK;
         return ipv4 ? IpAddress.ofIpv4(p.low[i]) : IpAddress.ofIpv6(p.high[i], p.low[i]);
-    }
-
-    /**
-     * Name and host name as one array: a flags byte, the name's length (1 to 5 bytes, 7 bits
-     * each, low first), the name's UTF-8 bytes, then the host name's UTF-8 bytes to the end.
-     */
-    private static byte[] packText(String name, String hostname) {
-        if (name == null && hostname == null) {
-            return null;
-        }
-        byte[] n = name == null ? new byte[0] : utf8(name);
-        byte[] h = hostname == null ? new byte[0] : utf8(hostname);
-        int lengthBytes = lengthBytes(n.length);
-        byte[] packed = new byte[1 + lengthBytes + n.length + h.length];
-        packed[0] = (byte) ((name == null ? 0 : HAS_NAME) | (hostname == null ? 0 : HAS_HOSTNAME));
-        int v = n.length;
-        for (int i = 1; i <= lengthBytes; i++) {
-            packed[i] = (byte) (i < lengthBytes ? (v & 0x7F) | 0x80 : v);
-            v >>>= 7;
-        }
-        System.arraycopy(n, 0, packed, 1 + lengthBytes, n.length);
-        System.arraycopy(h, 0, packed, 1 + lengthBytes + n.length, h.length);
-        return packed;
-    }
-
-    private static int readLength(byte[] packed) {
-        int value = 0;
-        for (int i = 1, shift = 0; ; i++, shift += 7) {
-            int b = packed[i];
-            value |= (b & 0x7F) << shift;
-            if (b >= 0) {
-                return value;
-            }
-        }
-    }
-
-    private static int lengthBytes(int length) {
-        int bytes = 1;
-        while ((length >>>= 7) != 0) {
-            bytes++;
-        }
-        return bytes;
-    }
-
-    /** The UTF-8 bytes of the name in packed text (empty if there is none). */
-    private static byte[] nameBytes(byte[] packed) {
-        if (packed == null || (packed[0] & HAS_NAME) == 0) {
-            return new byte[0];
-        }
-        int length = readLength(packed);
-        int start = 1 + lengthBytes(length);
-        return Arrays.copyOfRange(packed, start, start + length);
-    }
-
-    private static byte[] utf8(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
     }
 
     // ------------------------------------------------------------------ index keys
@@ -523,7 +452,7 @@ final class AllocationTable {
             if (byKey.hashAt(pos) == hash) {
                 Page p = page(slot);
                 int i = slot & PAGE_MASK;
-                if (environment.equals(p.environment[i]) && Arrays.equals(name, nameBytes(p.text[i]))) {
+                if (environment.equals(p.environment[i]) && Arrays.equals(name, PackedText.nameBytes(p.text[i]))) {
                     return pos;
                 }
             }
