@@ -178,17 +178,18 @@ public final class InMemoryStore implements IpamStore {
         }
     }
 
-    /** Drops the oldest entries of the journal and of history (amortised: half the limit at a time). */
+    /**
+     * Drops the oldest entries of the journal and the same entries from history (amortised: half
+     * the limit at a time). An entry that {@link #pruneHistory} already removed from history is
+     * simply gone there; the address's other history entries stay.
+     */
     private void dropOldest(int count) {
         List<JournalEntry> dropped = data.journal.subList(0, count);
         for (JournalEntry e : dropped) {
             IpAddress address = addressOf(e.change());
-            if (address != null) {
-                List<JournalEntry> entries = data.historyByAddress.get(address);
-                entries.remove(0);
-                if (entries.isEmpty()) {
-                    data.historyByAddress.remove(address);
-                }
+            List<JournalEntry> entries = address == null ? null : data.historyByAddress.get(address);
+            if (entries != null && entries.remove(e) && entries.isEmpty()) {
+                data.historyByAddress.remove(address);
             }
         }
         dropped.clear();
