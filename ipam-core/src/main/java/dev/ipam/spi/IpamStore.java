@@ -56,9 +56,9 @@ public interface IpamStore extends AutoCloseable {
     List<JournalEntry> history(IpAddress address);
 
     /**
-     * Forgets holding periods that ended before {@code cutoff}: per address, every entry up to the
-     * last {@link Change.Released}, {@link Change.HoldEnded} or {@link Change.QuarantineEnded} before
-     * the cutoff; and journal entries before the cutoff whose sequence is at most
+     * Forgets holding periods that ended before {@code cutoff}: per address and pool (pools of two
+     * clouds may share an address), every entry of that pool up to its last {@link Change.Released},
+     * {@link Change.HoldEnded} or {@link Change.QuarantineEnded} before the cutoff; and journal entries before the cutoff whose sequence is at most
      * {@code deliveredUpTo} (so that no listener misses them). Durable when it returns.
      */
     void pruneHistory(Instant cutoff, long deliveredUpTo);

@@ -767,6 +767,27 @@ public abstract class IpamStoreContract {
         assertThat(restart(store).readJournal(1, 10)).isEqualTo(all.subList(2, 3));
     }
 
+    /**
+     * Pools of two clouds may hold the same address; a period that ended in one says nothing about
+     * the other, whose live allocation keeps its history.
+     */
+    @Test
+    void pruneHistoryIsPerPool() {
+        IpamStore store = open();
+        Committer c = new Committer(store);
+        c.commit(created("east", EAST, "10.72.0.0/24", 0), created("west", WEST, "10.72.0.0/24", 0)); // 1, 2
+        Allocation east = alloc("east", "10.72.0.1", "vm-east", 10);
+        c.commit(allocated(east));                                                            // 3 @10
+        Allocation west = alloc("west", "10.72.0.1", "vm-west", 20);
+        c.commit(allocated(west));                                                            // 4 @20
+        c.commit(released(west, 30));                                                         // 5 @30
+        List<JournalEntry> all = wholeJournal(store);
+
+        store.pruneHistory(t(40), 100);
+        assertThat(store.history(ip("10.72.0.1"))).containsExactly(all.get(2));
+        assertThat(restart(store).history(ip("10.72.0.1"))).containsExactly(all.get(2));
+    }
+
     // ------------------------------------------------------------------ lifecycle
 
     @Test

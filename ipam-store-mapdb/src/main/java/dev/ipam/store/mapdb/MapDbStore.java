@@ -894,21 +894,25 @@ public final class MapDbStore implements IpamStore {
             });
         }
         for (IpAddress address : candidates) {
+            // Per pool: pools of two clouds may share an address, and one's ended period says
+            // nothing about the other's.
             List<Long> seqs = historySequences(address);
-            int lastEnding = -1;
+            List<Change> changes = new ArrayList<>(seqs.size());
+            Map<String, Integer> lastEnding = new HashMap<>();
             for (int i = 0; i < seqs.size(); i++) {
                 Change c = changeAt(seqs.get(i));
-                if (!c.at().isBefore(cutoff)) {
-                    break;
-                }
-                if (isEnding(c)) {
-                    lastEnding = i;
+                changes.add(c);
+                if (c.at().isBefore(cutoff) && isEnding(c)) {
+                    lastEnding.put(c.pool(), i);
                 }
             }
-            for (int i = 0; i <= lastEnding; i++) {
-                long seq = seqs.get(i);
-                history.remove(Codec.historyKey(address, seq));
-                detached.remove(seq);
+            for (int i = 0; i < seqs.size(); i++) {
+                Integer last = lastEnding.get(changes.get(i).pool());
+                if (last != null && i <= last) {
+                    long seq = seqs.get(i);
+                    history.remove(Codec.historyKey(address, seq));
+                    detached.remove(seq);
+                }
             }
         }
         if (considered[0] != watermark) {
