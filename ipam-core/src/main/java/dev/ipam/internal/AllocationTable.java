@@ -37,10 +37,83 @@ final class AllocationTable {
     static final int PAGE_SIZE = 1 << PAGE_BITS;
     private static final int PAGE_MASK = PAGE_SIZE - 1;
 
+    private static final int OWNER_CHAIN = 0;
+    private static final int ENVIRONMENT_CHAIN = 1;
+
     /** The slots of one owner or environment: a doubly linked list through the slot columns. */
     private static final class Chain {
         int head = NONE;
         int size;
+    }
+
+    /** The chains of every owner, or of every environment, through one pair of link columns. */
+    private final class Chains {
+        private final int kind;
+        private final Map<String, Chain> heads = new HashMap<>();
+
+        Chains(int kind) {
+            this.kind = kind;
+        }
+
+        boolean contains(String key) {
+            return heads.containsKey(key);
+        }
+
+        void link(String key, int slot) {
+            Chain chain = heads.computeIfAbsent(key, k -> new Chain());
+            setNext(slot, chain.head);
+            setPrev(slot, NONE);
+            if (chain.head != NONE) {
+                setPrev(chain.head, slot);
+            }
+            chain.head = slot;
+            chain.size++;
+        }
+
+        void unlink(String key, int slot) {
+            Chain chain = heads.get(key);
+            if (--chain.size == 0) {
+                heads.remove(key);
+                return;
+            }
+            int prev = page(slot).prev[kind][slot & PAGE_MASK];
+            int next = next(slot);
+            if (prev == NONE) {
+                chain.head = next;
+            } else {
+                setNext(prev, next);
+            }
+            if (next != NONE) {
+                setPrev(next, prev);
+            }
+        }
+
+        /** The addresses of the key's slots, ascending. */
+        List<IpAddress> sortedAddresses(String key) {
+            Chain chain = heads.get(key);
+            if (chain == null) {
+                return List.of();
+            }
+            IpAddress[] addresses = new IpAddress[chain.size];
+            int n = 0;
+            for (int slot = chain.head; slot != NONE; slot = next(slot)) {
+                addresses[n++] = addressAt(slot);
+            }
+            Arrays.sort(addresses);
+            return Arrays.asList(addresses);
+        }
+
+        private int next(int slot) {
+            return page(slot).next[kind][slot & PAGE_MASK];
+        }
+
+        private void setNext(int slot, int next) {
+            page(slot).next[kind][slot & PAGE_MASK] = next;
+        }
+
+        private void setPrev(int slot, int prev) {
+            page(slot).prev[kind][slot & PAGE_MASK] = prev;
+        }
     }
 
     /** The columns of {@value #PAGE_SIZE} consecutive slots; adding a page copies nothing. */
@@ -55,11 +128,13 @@ final class AllocationTable {
         final long[] epochSecond = new long[PAGE_SIZE];
         final int[] nano = new int[PAGE_SIZE];
         final long[] mac = new long[PAGE_SIZE];
-        /** Next slot of the same owner; for a free slot, the next free slot. */
-        final int[] ownerNext = new int[PAGE_SIZE];
-        final int[] ownerPrev = new int[PAGE_SIZE];
-        final int[] environmentNext = new int[PAGE_SIZE];
-        final int[] environmentPrev = new int[PAGE_SIZE];
+        /**
+         * Next and previous slot of the same owner ({@code [OWNER_CHAIN]}) and of the same
+         * environment ({@code [ENVIRONMENT_CHAIN]}); for a free slot, {@code next[OWNER_CHAIN]}
+         * is the next free slot.
+         */
+        final int[][] next = new int[2][PAGE_SIZE];
+        final int[][] prev = new int[2][PAGE_SIZE];
 
         Page(boolean ipv4) {
             high = ipv4 ? null : new long[PAGE_SIZE];
@@ -69,15 +144,15 @@ final class AllocationTable {
     private final String pool;
     private final boolean ipv4;
     private Page[] pages = new Page[4];
-    /** Slots never used are {@code >= used}; freed slots are chained through {@code ownerNext}. */
+    /** Slots never used are {@code >= used}; freed slots are chained through {@code next[OWNER_CHAIN]}. */
     private int used;
     private int freeHead = NONE;
     private int size;
 
     private final SlotIndex byAddress = new SlotIndex();
     private final SlotIndex byKey = new SlotIndex();
-    private final Map<String, Chain> byOwner = new HashMap<>();
-    private final Map<String, Chain> byEnvironment = new HashMap<>();
+    private final Chains byOwner = new Chains(OWNER_CHAIN);
+    private final Chains byEnvironment = new Chains(ENVIRONMENT_CHAIN);
     /** Index entries of {@linkplain #load loaded} slots not yet in the indexes; null if none. */
     private long[] pendingAddresses;
     private long[] pendingKeys;
@@ -114,21 +189,21 @@ final class AllocationTable {
     }
 
     boolean hasOwner(String owner) {
-        return byOwner.containsKey(owner);
+        return byOwner.contains(owner);
     }
 
     boolean hasEnvironment(String environment) {
-        return byEnvironment.containsKey(environment);
+        return byEnvironment.contains(environment);
     }
 
     /** The addresses of an owner, ascending. */
     List<IpAddress> addressesOfOwner(String owner) {
-        return addressesOf(byOwner.get(owner), true);
+        return byOwner.sortedAddresses(owner);
     }
 
     /** The addresses of an environment, ascending. */
     List<IpAddress> addressesOfEnvironment(String environment) {
-        return addressesOf(byEnvironment.get(environment), false);
+        return byEnvironment.sortedAddresses(environment);
     }
 
     /** The allocations of an owner in address order. */
@@ -139,21 +214,6 @@ final class AllocationTable {
             result.add(get(address));
         }
         return result;
-    }
-
-    private List<IpAddress> addressesOf(Chain chain, boolean ownerChain) {
-        if (chain == null) {
-            return List.of();
-        }
-        IpAddress[] addresses = new IpAddress[chain.size];
-        int n = 0;
-        for (int slot = chain.head; slot != NONE; ) {
-            addresses[n++] = addressAt(slot);
-            Page p = page(slot);
-            slot = ownerChain ? p.ownerNext[slot & PAGE_MASK] : p.environmentNext[slot & PAGE_MASK];
-        }
-        Arrays.sort(addresses);
-        return Arrays.asList(addresses);
     }
 
     // ------------------------------------------------------------------ changes
@@ -274,9 +334,9 @@ final class AllocationTable {
         p.epochSecond[i] = a.allocatedAt().getEpochSecond();
         p.nano[i] = a.allocatedAt().getNano();
         p.mac[i] = a.mac() == null ? NO_MAC : a.mac().value();
-        linkOwner(slot, p, i);
+        byOwner.link(a.owner(), slot);
         if (a.environment() != null) {
-            linkEnvironment(slot, p, i);
+            byEnvironment.link(a.environment(), slot);
         }
         size++;
         return slot;
@@ -298,10 +358,10 @@ final class AllocationTable {
         byAddress.removeAt(pos);
         Page p = page(slot);
         int i = slot & PAGE_MASK;
-        unlinkOwner(slot, p, i);
+        byOwner.unlink(p.owner[i], slot);
         String environment = p.environment[i];
         if (environment != null) {
-            unlinkEnvironment(slot, p, i);
+            byEnvironment.unlink(environment, slot);
             int keyPos = probeKey(environment, PackedText.nameBytes(p.text[i]));
             if (byKey.slotAt(keyPos) == slot) {
                 byKey.removeAt(keyPos);
@@ -311,7 +371,7 @@ final class AllocationTable {
         p.environment[i] = null;
         p.allocatedBy[i] = null;
         p.text[i] = null;
-        p.ownerNext[i] = freeHead;
+        p.next[OWNER_CHAIN][i] = freeHead;
         freeHead = slot;
         size--;
         return true;
@@ -326,7 +386,7 @@ final class AllocationTable {
     private int takeSlot() {
         if (freeHead != NONE) {
             int slot = freeHead;
-            freeHead = page(slot).ownerNext[slot & PAGE_MASK];
+            freeHead = page(slot).next[OWNER_CHAIN][slot & PAGE_MASK];
             return slot;
         }
         int pageIndex = used >>> PAGE_BITS;
@@ -337,64 +397,6 @@ final class AllocationTable {
             pages[pageIndex] = new Page(ipv4);
         }
         return used++;
-    }
-
-    private void linkOwner(int slot, Page p, int i) {
-        Chain chain = byOwner.computeIfAbsent(p.owner[i], k -> new Chain());
-        p.ownerNext[i] = chain.head;
-        p.ownerPrev[i] = NONE;
-        if (chain.head != NONE) {
-            page(chain.head).ownerPrev[chain.head & PAGE_MASK] = slot;
-        }
-        chain.head = slot;
-        chain.size++;
-    }
-
-    private void unlinkOwner(int slot, Page p, int i) {
-        Chain chain = byOwner.get(p.owner[i]);
-        if (--chain.size == 0) {
-            byOwner.remove(p.owner[i]);
-            return;
-        }
-        int prev = p.ownerPrev[i];
-        int next = p.ownerNext[i];
-        if (prev == NONE) {
-            chain.head = next;
-        } else {
-            page(prev).ownerNext[prev & PAGE_MASK] = next;
-        }
-        if (next != NONE) {
-            page(next).ownerPrev[next & PAGE_MASK] = prev;
-        }
-    }
-
-    private void linkEnvironment(int slot, Page p, int i) {
-        Chain chain = byEnvironment.computeIfAbsent(p.environment[i], k -> new Chain());
-        p.environmentNext[i] = chain.head;
-        p.environmentPrev[i] = NONE;
-        if (chain.head != NONE) {
-            page(chain.head).environmentPrev[chain.head & PAGE_MASK] = slot;
-        }
-        chain.head = slot;
-        chain.size++;
-    }
-
-    private void unlinkEnvironment(int slot, Page p, int i) {
-        Chain chain = byEnvironment.get(p.environment[i]);
-        if (--chain.size == 0) {
-            byEnvironment.remove(p.environment[i]);
-            return;
-        }
-        int prev = p.environmentPrev[i];
-        int next = p.environmentNext[i];
-        if (prev == NONE) {
-            chain.head = next;
-        } else {
-            page(prev).environmentNext[prev & PAGE_MASK] = next;
-        }
-        if (next != NONE) {
-            page(next).environmentPrev[next & PAGE_MASK] = prev;
-        }
     }
 
     // ------------------------------------------------------------------ records
