@@ -81,12 +81,13 @@ import org.mapdb.Serializer;
  * the file leaves it torn (the crash test saw acknowledged allocations replaced by stale data that way).
  * This store therefore runs MapDB's {@code StoreDirect} on its own volume ({@code RedoVolume}): every
  * write goes to in-memory copies of 4 KiB pages; {@code DB.commit()}, called exactly once per batch, ends
- * in the volume's sync, which writes all dirty pages with a CRC-32C to {@code <file>.redo} and forces it
- * (the commit point), then writes them into the file and forces it. Opening the file replays a complete
- * redo record (idempotent page images) and ignores an incomplete one, whose pages never reached the
- * file. A failure before the commit point drops the dirty pages and reopens MapDB over the committed
- * file (rollback); a failure after it makes the store refuse further writes until it is reopened, which
- * completes the commit. Readers and the single writer are separated by a read-write lock.
+ * in the volume's sync, which appends the written 64-byte lines of the dirty pages with a CRC-32C to the
+ * redo log {@code <file>.redo} and forces it (the commit point, the one force a commit waits for), then
+ * writes the pages into the file unforced. Every 8 MiB of log the file is forced and the log restarts.
+ * Opening the file replays the log's complete records in order and ignores an incomplete last one, whose
+ * pages never reached the file. A failure before the commit point drops the dirty pages and reopens MapDB
+ * over the committed file (rollback); a failure after it makes the store refuse further writes until it is
+ * reopened, which completes the commit. Readers and the single writer are separated by a read-write lock.
  */
 public final class MapDbStore implements IpamStore {
 
@@ -482,6 +483,8 @@ public final class MapDbStore implements IpamStore {
         final Map<ByteKey, byte[]> blockCache = new HashMap<>();
         /** Net count changes per pool id: allocated, held, quarantined. */
         final Map<Integer, long[]> countDeltas = new HashMap<>();
+        /** Stored counts read while validating, per pool id (never changed: apply copies them). */
+        final Map<Integer, long[]> storedCounts = new HashMap<>();
         int nextPoolId;
 
         Plan(int size) {
@@ -594,11 +597,13 @@ public final class MapDbStore implements IpamStore {
         if (block != null && (Codec.blockBitmap(block) & (1L << Codec.blockIndex(address))) != 0) {
             return AddressState.ALLOCATED;
         }
+        // The stored counts say whether the pool has any hold or quarantine to look up.
+        long[] counts = plan.storedCounts.computeIfAbsent(poolId, this::storedCounts);
         byte[] key = Codec.poolAddressKey(poolId, address);
-        if (holds.containsKey(key)) {
+        if (counts[HELD] > 0 && holds.containsKey(key)) {
             return AddressState.HELD;
         }
-        return quarantines.containsKey(key) ? AddressState.QUARANTINED : AddressState.FREE;
+        return counts[QUARANTINED] > 0 && quarantines.containsKey(key) ? AddressState.QUARANTINED : AddressState.FREE;
     }
 
     /** Writes the batch into the open MapDB transaction. */
@@ -672,7 +677,8 @@ public final class MapDbStore implements IpamStore {
             if (plan.deleted.containsKey(poolId) || !pools.containsKey(poolId)) {
                 continue;
             }
-            long[] counts = storedCounts(poolId);
+            long[] cached = plan.storedCounts.get(poolId);
+            long[] counts = cached != null ? cached.clone() : storedCounts(poolId);
             for (int k = 0; k < 3; k++) {
                 counts[k] += e.getValue()[k];
             }
@@ -1075,8 +1081,7 @@ public final class MapDbStore implements IpamStore {
     /** After a failed write: roll back, or refuse further writes when the failure came after the commit point. */
     private void failed(Throwable e) {
         if (volume.isBroken()) {
-            broken = "writing a commit into the file failed after its commit point (" + e
-                    + "); the commit completes when the file is opened again";
+            broken = volume.brokenReason();
             return;
         }
         try {
