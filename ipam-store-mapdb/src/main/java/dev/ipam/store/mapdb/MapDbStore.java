@@ -195,6 +195,11 @@ public final class MapDbStore implements IpamStore {
      * @throws NullPointerException if {@code file} is null
      */
     public static MapDbStore open(Path file) {
+        return open(file, RedoVolume.CHECKPOINT_BYTES);
+    }
+
+    /** {@link #open(Path)} with another checkpoint interval of the redo log (tests use small ones). */
+    static MapDbStore open(Path file, long checkpointBytes) {
         Path path = Objects.requireNonNull(file, "file").toAbsolutePath().normalize();
         Path lockPath = path.resolveSibling(path.getFileName() + ".lock");
         FileChannel channel = null;
@@ -224,7 +229,7 @@ public final class MapDbStore implements IpamStore {
                     checkExisting(path);
                 }
             }
-            RedoVolume volume = RedoVolume.open(path);
+            RedoVolume volume = RedoVolume.open(path, checkpointBytes);
             try {
                 DB db = DBMaker.volumeDB(volume, exists).make();
                 return new MapDbStore(path, channel, lock, volume, db);

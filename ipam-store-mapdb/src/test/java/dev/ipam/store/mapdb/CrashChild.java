@@ -42,7 +42,10 @@ public final class CrashChild {
         // Acknowledgements go to a side file (written before each call returns to the loop; a killed process
         // loses nothing it wrote): reading a killed child's stdout pipe lost lines now and then.
         PrintStream out = new PrintStream(new FileOutputStream(args[2], true), false, "UTF-8");
-        Ipam ipam = Ipam.builder().store(MapDbStore.open(file)).accessPolicy(AccessPolicy.allowAll())
+        // Even rounds checkpoint the redo log every 64 KiB (a few dozen commits), so kills also land in and
+        // between checkpoints; odd rounds use the default interval.
+        long checkpointBytes = round % 2 == 0 ? 64 * 1024 : RedoVolume.CHECKPOINT_BYTES;
+        Ipam ipam = Ipam.builder().store(MapDbStore.open(file, checkpointBytes)).accessPolicy(AccessPolicy.allowAll())
                 .maintenanceInterval(Duration.ZERO).build();
         IpamSession s = ipam.as(Caller.of("crash-child"));
         if (s.pool("crash-a").isEmpty()) {

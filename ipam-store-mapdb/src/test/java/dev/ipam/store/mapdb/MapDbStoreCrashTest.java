@@ -42,7 +42,9 @@ import org.junit.jupiter.api.io.TempDir;
  * {@link Process#destroyForcibly()} (SIGKILL) after a random 0.5 to 2 s, reopens the store and checks that
  * every acknowledged change is there, no batch is half-applied, the counts agree with the live entries,
  * and the journal is gap-free and continues. The rounds share one store file, so each round also starts
- * from the state the previous kill left. {@code -Dipam.crash.rounds=N} runs more rounds (default 5).
+ * from the state the previous kill left. In even rounds the child checkpoints its redo log every 64 KiB, so
+ * that kills also land during and between checkpoints. {@code -Dipam.crash.rounds=N} runs more rounds
+ * (default 5).
  */
 class MapDbStoreCrashTest {
 
