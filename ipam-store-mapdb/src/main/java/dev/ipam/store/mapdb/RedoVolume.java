@@ -752,6 +752,11 @@ final class RedoVolume extends Volume {
         }
     }
 
+    /** Closes the log's channel under the volume, so that the next log write fails. For tests. */
+    void breakLogForTest() throws IOException {
+        redo.close();
+    }
+
     /** Closes the channels as a crash would: no checkpoint, the log stays as it is. For tests. */
     void closeWithoutCheckpoint() throws IOException {
         closed.set(true);

@@ -1,6 +1,7 @@
 package dev.ipam.store.mapdb;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -214,6 +215,25 @@ class RedoVolumeTest {
         assertThat(bytes.getLong(8)).isEqualTo(8);
         assertThat(bytes.getInt(PAGE + 12)).isEqualTo(9);
         assertThat(bytes.capacity()).isEqualTo(2 * PAGE);
+    }
+
+    @Test
+    void aCommitWhoseLogWriteFailsIsNeverReplayedAndTheVolumeRefusesMore() throws IOException {
+        Path file = dir.resolve("failing.db");
+        RedoVolume volume = RedoVolume.open(file);
+        volume.putLong(8, 1);
+        volume.sync();
+        volume.putLong(8, 2);
+        volume.breakLogForTest();
+        assertThatThrownBy(volume::sync).isInstanceOf(UncheckedIOException.class).hasMessageContaining("redo log");
+        // The record's head could not be overwritten either (the log is gone): commits are refused.
+        assertThat(volume.isBroken()).isTrue();
+        assertThat(volume.brokenReason()).contains("could not be invalidated");
+        volume.putLong(8, 3);
+        assertThatThrownBy(volume::sync).isInstanceOf(IllegalStateException.class).hasMessageContaining("reopen");
+        volume.closeWithoutCheckpoint();
+        RedoVolume.recover(file);
+        assertThat(ByteBuffer.wrap(Files.readAllBytes(file)).getLong(8)).isEqualTo(1);
     }
 
     @Test
