@@ -34,10 +34,6 @@ final class DirtyPages {
     private Found last = Found.NONE;
     private final ArrayDeque<byte[]> recycled = new ArrayDeque<>();
 
-    int size() {
-        return size;
-    }
-
     boolean isEmpty() {
         return size == 0;
     }

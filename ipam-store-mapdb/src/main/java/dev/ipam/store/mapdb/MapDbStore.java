@@ -488,7 +488,7 @@ public final class MapDbStore implements IpamStore {
         final Map<ByteKey, byte[]> blockCache = new HashMap<>();
         /** Net count changes per pool id: allocated, held, quarantined. */
         final Map<Integer, long[]> countDeltas = new HashMap<>();
-        /** Stored counts read while validating, per pool id (never changed: apply copies them). */
+        /** Stored counts per pool id, read once per batch (never changed: apply copies them). */
         final Map<Integer, long[]> storedCounts = new HashMap<>();
         int nextPoolId;
 
@@ -682,8 +682,7 @@ public final class MapDbStore implements IpamStore {
             if (plan.deleted.containsKey(poolId) || !pools.containsKey(poolId)) {
                 continue;
             }
-            long[] cached = plan.storedCounts.get(poolId);
-            long[] counts = cached != null ? cached.clone() : storedCounts(poolId);
+            long[] counts = plan.storedCounts.computeIfAbsent(poolId, this::storedCounts).clone();
             for (int k = 0; k < 3; k++) {
                 counts[k] += e.getValue()[k];
             }

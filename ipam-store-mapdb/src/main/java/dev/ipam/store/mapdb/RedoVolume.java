@@ -366,11 +366,6 @@ final class RedoVolume extends Volume {
         return broken;
     }
 
-    /** Whether there are writes not yet committed. */
-    boolean hasDirtyPages() {
-        return !dirty.isEmpty();
-    }
-
     /** Checkpoints so far (see the class comment). */
     long checkpoints() {
         return checkpoints;
@@ -397,11 +392,15 @@ final class RedoVolume extends Volume {
             return;
         }
         long[] pages = dirty.sortedPages();
+        int[] slots = new int[pages.length];
+        for (int i = 0; i < pages.length; i++) {
+            slots[i] = dirty.slotOf(pages[i]);
+        }
         long newLength = Math.max(length, fileLength);
         if (pages.length > 0) {
             newLength = Math.max(newLength, (pages[pages.length - 1] + 1) << PAGE_SHIFT);
         }
-        ByteBuffer record = encodeRecord(pages, newLength);
+        ByteBuffer record = encodeRecord(pages, slots, newLength);
         long position = logPosition;
         try {
             ensureLogSpace(position + record.remaining());
@@ -416,8 +415,8 @@ final class RedoVolume extends Volume {
         lastNumber++;
         logPosition = position + record.limit();
         try {
-            for (long p : pages) {
-                writeFully(channel, ByteBuffer.wrap(dirty.page(dirty.slotOf(p))), p << PAGE_SHIFT);
+            for (int i = 0; i < pages.length; i++) {
+                writeFully(channel, ByteBuffer.wrap(dirty.page(slots[i])), pages[i] << PAGE_SHIFT);
             }
             if (channel.size() < newLength) {
                 writeFully(channel, ByteBuffer.allocate(1), newLength - 1);
@@ -438,11 +437,11 @@ final class RedoVolume extends Volume {
         }
     }
 
-    /** The log record of the dirty pages, ready to write. */
-    private ByteBuffer encodeRecord(long[] pages, long newLength) {
+    /** The log record of the dirty pages (ascending, with their slots), ready to write. */
+    private ByteBuffer encodeRecord(long[] pages, int[] slots, long newLength) {
         long recordLength = RECORD_HEAD + CHECKSUM;
-        for (long p : pages) {
-            recordLength += PAGE_HEAD + ((long) Long.bitCount(dirty.lines(dirty.slotOf(p))) << DirtyPages.LINE_SHIFT);
+        for (int slot : slots) {
+            recordLength += PAGE_HEAD + ((long) Long.bitCount(dirty.lines(slot)) << DirtyPages.LINE_SHIFT);
         }
         if (recordLength > Integer.MAX_VALUE - 8) {
             throw new IllegalStateException("A single commit of " + pages.length + " pages is too large");
@@ -454,11 +453,10 @@ final class RedoVolume extends Volume {
         }
         record.putLong(generation).putLong(lastNumber + 1).putLong(newLength).putInt(pages.length)
                 .putInt((int) recordLength);
-        for (long p : pages) {
-            int slot = dirty.slotOf(p);
-            long lines = dirty.lines(slot);
-            byte[] content = dirty.page(slot);
-            record.putLong(p).putLong(lines);
+        for (int i = 0; i < pages.length; i++) {
+            long lines = dirty.lines(slots[i]);
+            byte[] content = dirty.page(slots[i]);
+            record.putLong(pages[i]).putLong(lines);
             for (long rest = lines; rest != 0; rest &= rest - 1) {
                 record.put(content, Long.numberOfTrailingZeros(rest) << DirtyPages.LINE_SHIFT, DirtyPages.LINE_SIZE);
             }
