@@ -25,6 +25,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -72,8 +73,10 @@ import org.mapdb.Serializer;
  *       per pool id, environment and name;</li>
  *   <li>{@code journal}: the changes of a batch in chunks keyed by their first sequence;
  *       {@code detached}: entries pruned from the journal that history still needs;</li>
- *   <li>{@code history}: keys (family, address, sequence), range-scanned by {@link #history}, which
- *       therefore never scans the journal;</li>
+ *   <li>{@code historyBlocks}: the per-address history index ({@code HistoryIndex}), one record per
+ *       64-address block and batch, so a batch of consecutive addresses adds one record, not one per
+ *       change; {@link #history} range-scans it and never scans the journal (format-1 files also keep
+ *       their {@code history} set of one key per change, read and pruned alongside);</li>
  *   <li>{@code listeners}: listener positions.</li>
  * </ul>
  * Durability. MapDB 3.1.0's own transactions ({@code transactionEnable()}) write and sync a write-ahead
@@ -91,8 +94,17 @@ import org.mapdb.Serializer;
  */
 public final class MapDbStore implements IpamStore {
 
-    /** The on-disk format version this class reads and writes. */
-    public static final int FORMAT_VERSION = 1;
+    /**
+     * The on-disk format version this class writes. It also reads format 1 (whose history index is one key
+     * per change) and marks such a file as format 2 when it opens it, because new history then goes to
+     * the per-block index that format-1 readers do not know.
+     */
+    public static final int FORMAT_VERSION = 2;
+
+    /** The oldest format version this class reads. */
+    private static final int OLDEST_READABLE_VERSION = 1;
+    /** The format-1 history index: one key (family, address, sequence) per change. */
+    private static final String LEGACY_HISTORY = "history";
 
     /** The magic string in the {@code meta} map that identifies an ipam store. */
     public static final String MAGIC = "dev.ipam.store.mapdb";
@@ -128,7 +140,7 @@ public final class MapDbStore implements IpamStore {
     private BTreeMap<byte[], byte[]> lastReleases;
     private BTreeMap<Long, byte[]> journal;
     private BTreeMap<Long, byte[]> detached;
-    private NavigableSet<byte[]> history;
+    private HistoryIndex history;
     private BTreeMap<String, Long> listeners;
 
     private final ReentrantReadWriteLock rw = new ReentrantReadWriteLock();
@@ -151,6 +163,9 @@ public final class MapDbStore implements IpamStore {
             meta.put(META_NEXT_POOL_ID, longBytes(1));
             meta.put(META_HISTORY_WATERMARK, longBytes(0));
             db.commit();
+        } else if (metaLong(META_VERSION) < FORMAT_VERSION) {
+            meta.put(META_VERSION, longBytes(FORMAT_VERSION));
+            db.commit();
         }
         this.lastSequence = metaLong(META_LAST_SEQUENCE);
     }
@@ -168,7 +183,10 @@ public final class MapDbStore implements IpamStore {
         this.journal = db.treeMap("journal", Serializer.LONG, Serializer.BYTE_ARRAY)
                 .valuesOutsideNodesEnable().createOrOpen();
         this.detached = db.treeMap("detached", Serializer.LONG, Serializer.BYTE_ARRAY).createOrOpen();
-        this.history = db.treeSet("history", Serializer.BYTE_ARRAY).createOrOpen();
+        NavigableSet<byte[]> legacyHistory = db.exists(LEGACY_HISTORY)
+                ? db.treeSet(LEGACY_HISTORY, Serializer.BYTE_ARRAY).open() : null;
+        this.history = new HistoryIndex(db.treeMap("historyBlocks", Serializer.BYTE_ARRAY, Serializer.BYTE_ARRAY)
+                .createOrOpen(), legacyHistory);
         this.listeners = db.treeMap("listeners", Serializer.STRING, Serializer.LONG).createOrOpen();
     }
 
@@ -301,9 +319,10 @@ public final class MapDbStore implements IpamStore {
                         + ": it is a MapDB file but not an ipam store (no '" + MAGIC + "' marker); it was left untouched");
             }
             long v = Codec.getLong(version, 0);
-            if (v != FORMAT_VERSION) {
+            if (v < OLDEST_READABLE_VERSION || v > FORMAT_VERSION) {
                 throw new StoreException("Cannot open ipam store " + path + ": its format version is " + v
-                        + " but this ipam-store-mapdb reads format version " + FORMAT_VERSION + " only; it was left untouched");
+                        + " but this ipam-store-mapdb reads format versions " + OLDEST_READABLE_VERSION + " to "
+                        + FORMAT_VERSION + " only; it was left untouched");
             }
         } finally {
             check.close();
@@ -616,6 +635,7 @@ public final class MapDbStore implements IpamStore {
         List<Change> changes = batch.changes();
         int n = changes.size();
         Map<ByteKey, Allocation[]> dirtyBlocks = new LinkedHashMap<>();
+        HistoryIndex.Batch postings = new HistoryIndex.Batch();
         long[] sequences = new long[n];
         byte[][] encoded = new byte[n][];
         ChangeCodec.Out out = new ChangeCodec.Out(256);
@@ -660,8 +680,9 @@ public final class MapDbStore implements IpamStore {
             } else if (change instanceof Change.QuarantineEnded) {
                 quarantines.remove(Codec.poolAddressKey(poolId, address));
             }
-            history.add(Codec.historyKey(address, sequence));
+            postings.add(address, sequence);
         }
+        history.write(postings);
         for (Map.Entry<ByteKey, Allocation[]> e : dirtyBlocks.entrySet()) {
             Allocation[] slots = e.getValue();
             boolean empty = true;
@@ -813,11 +834,7 @@ public final class MapDbStore implements IpamStore {
     }
 
     private List<Long> historySequences(IpAddress address) {
-        List<Long> seqs = new ArrayList<>();
-        for (byte[] key : history.subSet(Codec.historyKey(address, 0), true, Codec.historyKey(address, Long.MAX_VALUE), true)) {
-            seqs.add(Codec.historyKeySequence(key));
-        }
-        return seqs;
+        return history.sequences(address);
     }
 
     /** The change with a sequence, from the journal or from the entries detached from it. */
@@ -916,14 +933,16 @@ public final class MapDbStore implements IpamStore {
                     lastEnding.put(c.pool(), i);
                 }
             }
+            Set<Long> forgotten = new HashSet<>();
             for (int i = 0; i < seqs.size(); i++) {
                 Integer last = lastEnding.get(changes.get(i).pool());
                 if (last != null && i <= last) {
                     long seq = seqs.get(i);
-                    history.remove(Codec.historyKey(address, seq));
+                    forgotten.add(seq);
                     detached.remove(seq);
                 }
             }
+            history.remove(address, forgotten);
         }
         if (considered[0] != watermark) {
             meta.put(META_HISTORY_WATERMARK, longBytes(considered[0]));
@@ -959,7 +978,7 @@ public final class MapDbStore implements IpamStore {
                     return true;
                 }
                 IpAddress address = addressOf(c);
-                if (address != null && history.contains(Codec.historyKey(address, seq))) {
+                if (address != null && history.contains(address, seq)) {
                     detached.put(seq, bytes);
                 }
                 return true;
