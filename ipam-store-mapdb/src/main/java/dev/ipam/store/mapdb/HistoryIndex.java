@@ -42,11 +42,11 @@ final class HistoryIndex {
 
     /** Collects one batch's postings per block; {@link #write} inserts them. */
     static final class Batch {
-        private final Map<BlockKey, Postings> blocks = new LinkedHashMap<>();
+        private final Map<ByteKey, Postings> blocks = new LinkedHashMap<>();
 
         /** Adds a posting; sequences must ascend across calls. */
         void add(IpAddress address, long sequence) {
-            blocks.computeIfAbsent(BlockKey.of(address), k -> new Postings()).add(Codec.blockIndex(address), sequence);
+            blocks.computeIfAbsent(blockOf(address), k -> new Postings()).add(Codec.blockIndex(address), sequence);
         }
     }
 
@@ -81,10 +81,10 @@ final class HistoryIndex {
 
     /** Inserts one record per block of the batch. */
     void write(Batch batch) {
-        for (Map.Entry<BlockKey, Postings> e : batch.blocks.entrySet()) {
+        for (Map.Entry<ByteKey, Postings> e : batch.blocks.entrySet()) {
             Postings p = e.getValue();
             long first = p.sequences[0];
-            records.put(e.getKey().withSequence(first), p.encode(first));
+            records.put(recordKey(e.getKey(), first), p.encode(first));
         }
     }
 
@@ -97,11 +97,11 @@ final class HistoryIndex {
                 result.add(Codec.historyKeySequence(key));
             }
         }
-        BlockKey block = BlockKey.of(address);
+        ByteKey block = blockOf(address);
         int index = Codec.blockIndex(address);
         boolean fromLegacy = !result.isEmpty();
-        for (Map.Entry<byte[], byte[]> e : records.subMap(block.withSequence(0), true,
-                block.withSequence(Long.MAX_VALUE), true).entrySet()) {
+        for (Map.Entry<byte[], byte[]> e : records.subMap(recordKey(block, 0), true,
+                recordKey(block, Long.MAX_VALUE), true).entrySet()) {
             forEachPosting(e.getKey(), e.getValue(), (i, seq) -> {
                 if (i == index) {
                     result.add(seq);
@@ -119,9 +119,9 @@ final class HistoryIndex {
         if (legacy != null && legacy.contains(Codec.historyKey(address, sequence))) {
             return true;
         }
-        BlockKey block = BlockKey.of(address);
-        Map.Entry<byte[], byte[]> e = records.floorEntry(block.withSequence(sequence));
-        if (e == null || !block.owns(e.getKey())) {
+        ByteKey block = blockOf(address);
+        Map.Entry<byte[], byte[]> e = records.floorEntry(recordKey(block, sequence));
+        if (e == null || !isRecordOf(block, e.getKey())) {
             return false;
         }
         int index = Codec.blockIndex(address);
@@ -140,11 +140,11 @@ final class HistoryIndex {
                 legacy.remove(Codec.historyKey(address, seq));
             }
         }
-        BlockKey block = BlockKey.of(address);
+        ByteKey block = blockOf(address);
         int index = Codec.blockIndex(address);
         Map<byte[], byte[]> rewrites = new LinkedHashMap<>();
-        for (Map.Entry<byte[], byte[]> e : records.subMap(block.withSequence(0), true,
-                block.withSequence(Long.MAX_VALUE), true).entrySet()) {
+        for (Map.Entry<byte[], byte[]> e : records.subMap(recordKey(block, 0), true,
+                recordKey(block, Long.MAX_VALUE), true).entrySet()) {
             Postings kept = new Postings();
             forEachPosting(e.getKey(), e.getValue(), (i, seq) -> {
                 if (i != index || !sequences.contains(seq)) {
@@ -185,33 +185,25 @@ final class HistoryIndex {
     }
 
     /** A block's key prefix: family byte and the block's first address. */
-    private record BlockKey(byte[] prefix) {
-        static BlockKey of(IpAddress address) {
-            IpAddress base = Codec.blockBase(address);
-            byte[] prefix = new byte[1 + Codec.addressLength(base)];
-            prefix[0] = (byte) (base.isIpv4() ? 4 : 6);
-            Codec.putAddressBytes(prefix, 1, base);
-            return new BlockKey(prefix);
-        }
+    private static ByteKey blockOf(IpAddress address) {
+        IpAddress base = Codec.blockBase(address);
+        byte[] prefix = new byte[1 + Codec.addressLength(base)];
+        prefix[0] = (byte) (base.isIpv4() ? 4 : 6);
+        Codec.putAddressBytes(prefix, 1, base);
+        return new ByteKey(prefix);
+    }
 
-        byte[] withSequence(long sequence) {
-            byte[] key = Arrays.copyOf(prefix, prefix.length + 8);
-            Codec.putLong(key, prefix.length, sequence);
-            return key;
-        }
+    /** The key of a block's record whose first sequence is {@code sequence}. */
+    private static byte[] recordKey(ByteKey block, long sequence) {
+        byte[] prefix = block.bytes();
+        byte[] key = Arrays.copyOf(prefix, prefix.length + 8);
+        Codec.putLong(key, prefix.length, sequence);
+        return key;
+    }
 
-        boolean owns(byte[] key) {
-            return key.length == prefix.length + 8 && Arrays.equals(prefix, 0, prefix.length, key, 0, prefix.length);
-        }
-
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof BlockKey k && Arrays.equals(prefix, k.prefix);
-        }
-
-        @Override
-        public int hashCode() {
-            return Arrays.hashCode(prefix);
-        }
+    /** Whether {@code key} is the key of one of {@code block}'s records. */
+    private static boolean isRecordOf(ByteKey block, byte[] key) {
+        byte[] prefix = block.bytes();
+        return key.length == prefix.length + 8 && Arrays.equals(prefix, 0, prefix.length, key, 0, prefix.length);
     }
 }

@@ -516,18 +516,6 @@ public final class MapDbStore implements IpamStore {
         }
     }
 
-    /** A byte[] usable as a hash key. */
-    private record ByteKey(byte[] bytes) {
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof ByteKey k && Arrays.equals(bytes, k.bytes);
-        }
-
-        @Override
-        public int hashCode() {
-            return Arrays.hashCode(bytes);
-        }
-    }
 
 
     /** Checks the whole batch against the stored data plus the batch's own earlier changes; writes nothing. */
