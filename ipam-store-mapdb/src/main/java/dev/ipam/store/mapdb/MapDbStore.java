@@ -794,7 +794,9 @@ public final class MapDbStore implements IpamStore {
 
     /**
      * Every committed change about {@code address} in any pool, in sequence order, answered by a range scan
-     * of the per-address index. Waits while a commit is being written.
+     * of the history index. The scan reads every record of the address's 64-address block (one per batch
+     * that changed addresses in it, until {@link #pruneHistory} removes them), so its cost grows with the
+     * block's history, not only the address's. Waits while a commit is being written.
      *
      * @throws StoreException if the file cannot be read
      * @throws IllegalStateException if the store is closed
