@@ -16,8 +16,9 @@ import org.mapdb.BTreeMap;
  * The per-address history index of a {@link MapDbStore}: which committed sequences changed an address.
  *
  * <p><b>Layout.</b> One record per 64-address block (the allocation blocks' grouping, regardless of pool)
- * and committed batch that changed addresses in it. Key: family byte (4 or 6), the block's first address,
- * and the record's first sequence (8 bytes, big-endian, so a block's records sort by sequence). Value:
+ * and committed batch that changed addresses in it. Key: {@link Codec#historyKey} of the block's first
+ * address and the record's first sequence (family byte, address bytes, sequence big-endian, so a
+ * block's records sort by sequence). Value:
  * the number of postings, then per posting the address's index in the block (one byte) and its sequence
  * as a varint delta from the previous one (the first from the key's sequence). A batch of n changes in one
  * block therefore inserts one B-tree record, not n. Invariants: a record's key sequence is at most each of
@@ -42,11 +43,12 @@ final class HistoryIndex {
 
     /** Collects one batch's postings per block; {@link #write} inserts them. */
     static final class Batch {
-        private final Map<ByteKey, Postings> blocks = new LinkedHashMap<>();
+        /** Postings per block, keyed by the block's first address. */
+        private final Map<IpAddress, Postings> blocks = new LinkedHashMap<>();
 
         /** Adds a posting; sequences must ascend across calls. */
         void add(IpAddress address, long sequence) {
-            blocks.computeIfAbsent(blockOf(address), k -> new Postings()).add(Codec.blockIndex(address), sequence);
+            blocks.computeIfAbsent(Codec.blockBase(address), k -> new Postings()).add(Codec.blockIndex(address), sequence);
         }
     }
 
@@ -81,10 +83,10 @@ final class HistoryIndex {
 
     /** Inserts one record per block of the batch. */
     void write(Batch batch) {
-        for (Map.Entry<ByteKey, Postings> e : batch.blocks.entrySet()) {
+        for (Map.Entry<IpAddress, Postings> e : batch.blocks.entrySet()) {
             Postings p = e.getValue();
             long first = p.sequences[0];
-            records.put(recordKey(e.getKey(), first), p.encode(first));
+            records.put(Codec.historyKey(e.getKey(), first), p.encode(first));
         }
     }
 
@@ -97,11 +99,9 @@ final class HistoryIndex {
                 result.add(Codec.historyKeySequence(key));
             }
         }
-        ByteKey block = blockOf(address);
         int index = Codec.blockIndex(address);
         boolean fromLegacy = !result.isEmpty();
-        for (Map.Entry<byte[], byte[]> e : records.subMap(recordKey(block, 0), true,
-                recordKey(block, Long.MAX_VALUE), true).entrySet()) {
+        for (Map.Entry<byte[], byte[]> e : blockRecords(address).entrySet()) {
             forEachPosting(e.getKey(), e.getValue(), (i, seq) -> {
                 if (i == index) {
                     result.add(seq);
@@ -119,9 +119,9 @@ final class HistoryIndex {
         if (legacy != null && legacy.contains(Codec.historyKey(address, sequence))) {
             return true;
         }
-        ByteKey block = blockOf(address);
-        Map.Entry<byte[], byte[]> e = records.floorEntry(recordKey(block, sequence));
-        if (e == null || !isRecordOf(block, e.getKey())) {
+        byte[] key = Codec.historyKey(Codec.blockBase(address), sequence);
+        Map.Entry<byte[], byte[]> e = records.floorEntry(key);
+        if (e == null || !sameBlock(key, e.getKey())) {
             return false;
         }
         int index = Codec.blockIndex(address);
@@ -140,11 +140,9 @@ final class HistoryIndex {
                 legacy.remove(Codec.historyKey(address, seq));
             }
         }
-        ByteKey block = blockOf(address);
         int index = Codec.blockIndex(address);
         Map<byte[], byte[]> rewrites = new LinkedHashMap<>();
-        for (Map.Entry<byte[], byte[]> e : records.subMap(recordKey(block, 0), true,
-                recordKey(block, Long.MAX_VALUE), true).entrySet()) {
+        for (Map.Entry<byte[], byte[]> e : blockRecords(address).entrySet()) {
             Postings kept = new Postings();
             forEachPosting(e.getKey(), e.getValue(), (i, seq) -> {
                 if (i != index || !sequences.contains(seq)) {
@@ -184,26 +182,14 @@ final class HistoryIndex {
         }
     }
 
-    /** A block's key prefix: family byte and the block's first address. */
-    private static ByteKey blockOf(IpAddress address) {
+    /** The records of the 64-address block holding {@code address}, in sequence order. */
+    private Map<byte[], byte[]> blockRecords(IpAddress address) {
         IpAddress base = Codec.blockBase(address);
-        byte[] prefix = new byte[1 + Codec.addressLength(base)];
-        prefix[0] = (byte) (base.isIpv4() ? 4 : 6);
-        Codec.putAddressBytes(prefix, 1, base);
-        return new ByteKey(prefix);
+        return records.subMap(Codec.historyKey(base, 0), true, Codec.historyKey(base, Long.MAX_VALUE), true);
     }
 
-    /** The key of a block's record whose first sequence is {@code sequence}. */
-    private static byte[] recordKey(ByteKey block, long sequence) {
-        byte[] prefix = block.bytes();
-        byte[] key = Arrays.copyOf(prefix, prefix.length + 8);
-        Codec.putLong(key, prefix.length, sequence);
-        return key;
-    }
-
-    /** Whether {@code key} is the key of one of {@code block}'s records. */
-    private static boolean isRecordOf(ByteKey block, byte[] key) {
-        byte[] prefix = block.bytes();
-        return key.length == prefix.length + 8 && Arrays.equals(prefix, 0, prefix.length, key, 0, prefix.length);
+    /** Whether two record keys belong to one block: same family and first address, whatever the sequence. */
+    private static boolean sameBlock(byte[] a, byte[] b) {
+        return a.length == b.length && Arrays.equals(a, 0, a.length - 8, b, 0, b.length - 8);
     }
 }

@@ -516,7 +516,18 @@ public final class MapDbStore implements IpamStore {
         }
     }
 
+    /** A byte[] usable as a hash key. */
+    private record ByteKey(byte[] bytes) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof ByteKey k && Arrays.equals(bytes, k.bytes);
+        }
 
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(bytes);
+        }
+    }
 
     /** Checks the whole batch against the stored data plus the batch's own earlier changes; writes nothing. */
     private Plan validate(ChangeBatch batch) {
@@ -809,7 +820,7 @@ public final class MapDbStore implements IpamStore {
             ensureOpen();
             try {
                 List<JournalEntry> result = new ArrayList<>();
-                for (long seq : historySequences(address)) {
+                for (long seq : history.sequences(address)) {
                     result.add(new JournalEntry(seq, changeAt(seq)));
                 }
                 return result;
@@ -821,10 +832,6 @@ public final class MapDbStore implements IpamStore {
         } finally {
             rw.readLock().unlock();
         }
-    }
-
-    private List<Long> historySequences(IpAddress address) {
-        return history.sequences(address);
     }
 
     /** The change with a sequence, from the journal or from the entries detached from it. */
@@ -913,7 +920,7 @@ public final class MapDbStore implements IpamStore {
         for (IpAddress address : candidates) {
             // Per pool: pools of two clouds may share an address, and one's ended period says
             // nothing about the other's.
-            List<Long> seqs = historySequences(address);
+            List<Long> seqs = history.sequences(address);
             List<Change> changes = new ArrayList<>(seqs.size());
             Map<String, Integer> lastEnding = new HashMap<>();
             for (int i = 0; i < seqs.size(); i++) {
