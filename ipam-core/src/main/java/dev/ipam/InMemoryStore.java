@@ -9,6 +9,7 @@ import dev.ipam.spi.JournalEntry;
 import dev.ipam.spi.StoredState;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,6 +25,14 @@ import java.util.function.Consumer;
  * <p>Thread-safe; every method is synchronized. Commits are atomic: a batch is checked completely
  * against the stored state (every address moves between free, allocated, held and quarantined by
  * the allowed transitions only) before anything is applied.
+ *
+ * <p>Implementation notes: everything the store knows about one address (its state in each pool
+ * that holds it, and its history) sits in one record, found by one hash lookup per change; the
+ * check, the update and the history append all use that record. Each journal slot points at its
+ * address's record, so dropping old entries past the journal limit needs no lookup at all. A
+ * change therefore costs one lookup in a table of all known addresses, however many there are;
+ * in a store of millions that lookup misses the processor's caches, the rest of the work does not
+ * grow with the fill.
  */
 public final class InMemoryStore implements IpamStore {
 
@@ -53,47 +62,46 @@ public final class InMemoryStore implements IpamStore {
         this.data = data;
     }
 
-    private record PoolAddress(String pool, IpAddress address) {
-    }
-
-    /** Live state of one pool. */
+    /** A pool and its live count (allocated, held and quarantined addresses). */
     private static final class PoolData {
+        final String name;
         final Pool pool;
-        final Map<IpAddress, Allocation> allocations = new HashMap<>();
-        final Map<IpAddress, Hold> holds = new HashMap<>();
-        final Map<IpAddress, Change.Released> quarantines = new HashMap<>();
         final Map<String, Change.Released> lastReleaseByKey = new HashMap<>();
+        long live;
 
-        PoolData(Pool pool) {
+        PoolData(String name, Pool pool) {
+            this.name = name;
             this.pool = pool;
         }
+    }
 
-        AddressState state(IpAddress address) {
-            if (allocations.containsKey(address)) {
-                return AddressState.ALLOCATED;
-            }
-            if (holds.containsKey(address)) {
-                return AddressState.HELD;
-            }
-            return quarantines.containsKey(address) ? AddressState.QUARANTINED : AddressState.FREE;
-        }
-
-        boolean isEmpty() {
-            return allocations.isEmpty() && holds.isEmpty() && quarantines.isEmpty();
-        }
+    /** A journal entry and the record of the address it concerns (null for pool and refusal changes). */
+    private record Slot(JournalEntry entry, StoredAddress address) {
     }
 
     /** The committed data of a store whose JVM "restarted". */
     private static final class Data {
         final Map<String, PoolData> pools = new LinkedHashMap<>();
-        final ArrayList<JournalEntry> journal = new ArrayList<>();
-        final Map<IpAddress, List<JournalEntry>> historyByAddress = new HashMap<>();
+        final Map<IpAddress, StoredAddress> addresses = new HashMap<>();
+        final ArrayList<Slot> journal = new ArrayList<>();
         final Map<String, Long> listenerPositions = new HashMap<>();
         final int journalLimit;
         long lastSequence;
 
         Data(int journalLimit) {
             this.journalLimit = journalLimit;
+        }
+
+        AddressState stateOf(String pool, IpAddress address) {
+            StoredAddress stored = addresses.get(address);
+            return stored == null ? AddressState.FREE : stored.state(pool);
+        }
+
+        /** Forgets an address's record once it holds neither a state nor history. */
+        void forgetIfEmpty(StoredAddress stored) {
+            if (stored.isEmpty()) {
+                addresses.remove(stored.address);
+            }
         }
     }
 
@@ -115,11 +123,17 @@ public final class InMemoryStore implements IpamStore {
         List<Change.Released> lastReleases = new ArrayList<>();
         for (PoolData p : data.pools.values()) {
             pools.add(p.pool);
-            allocations.addAll(p.allocations.values());
-            holds.addAll(p.holds.values());
-            quarantines.addAll(p.quarantines.values());
             lastReleases.addAll(p.lastReleaseByKey.values());
         }
+        data.addresses.values().forEach(stored -> stored.forEachState(value -> {
+            if (value instanceof Allocation a) {
+                allocations.add(a);
+            } else if (value instanceof Hold h) {
+                holds.add(h);
+            } else {
+                quarantines.add((Change.Released) value);
+            }
+        }));
         long last = data.lastSequence;
         return new StoredState() {
             @Override
@@ -165,12 +179,11 @@ public final class InMemoryStore implements IpamStore {
         long sequence = batch.firstSequence();
         for (Change change : batch.changes()) {
             JournalEntry entry = new JournalEntry(sequence++, change);
-            apply(change);
-            data.journal.add(entry);
-            IpAddress address = addressOf(change);
-            if (address != null) {
-                data.historyByAddress.computeIfAbsent(address, a -> new ArrayList<>(2)).add(entry);
+            StoredAddress stored = apply(change);
+            if (stored != null) {
+                stored.addHistory(entry);
             }
+            data.journal.add(new Slot(entry, stored));
         }
         data.lastSequence = batch.lastSequence();
         if (data.journal.size() > data.journalLimit) {
@@ -184,105 +197,133 @@ public final class InMemoryStore implements IpamStore {
      * simply gone there; the address's other history entries stay.
      */
     private void dropOldest(int count) {
-        List<JournalEntry> dropped = data.journal.subList(0, count);
-        for (JournalEntry e : dropped) {
-            IpAddress address = addressOf(e.change());
-            List<JournalEntry> entries = address == null ? null : data.historyByAddress.get(address);
-            if (entries != null && entries.remove(e) && entries.isEmpty()) {
-                data.historyByAddress.remove(address);
+        List<Slot> dropped = data.journal.subList(0, count);
+        for (Slot slot : dropped) {
+            StoredAddress stored = slot.address();
+            if (stored != null && stored.removeHistory(slot.entry())) {
+                data.forgetIfEmpty(stored);
             }
         }
         dropped.clear();
     }
 
-    /** Checks the whole batch against the data plus the batch's own earlier changes; changes nothing. */
+    /**
+     * Checks the whole batch against the data plus the batch's own earlier changes; changes nothing.
+     * A batch of one change (the common case) needs no overlay of pending states.
+     */
     private void validate(ChangeBatch batch) {
-        Map<String, Boolean> poolExists = new HashMap<>();
-        Map<PoolAddress, AddressState> states = new HashMap<>();
-        for (Change change : batch.changes()) {
+        List<Change> changes = batch.changes();
+        PendingStates pending = changes.size() == 1 ? null : new PendingStates();
+        for (Change change : changes) {
             if (change instanceof Change.AccessRefused) {
                 continue;
             }
             String pool = change.pool();
-            boolean exists = poolExists.computeIfAbsent(pool, data.pools::containsKey);
+            boolean exists = pending == null ? data.pools.containsKey(pool) : pending.poolExists(pool);
             if (change instanceof Change.PoolCreated) {
                 if (exists) {
                     throw new StoreException("Pool '" + pool + "' already exists");
                 }
-                poolExists.put(pool, true);
+                if (pending != null) {
+                    pending.poolExists.put(pool, true);
+                }
                 continue;
             }
             if (!exists) {
                 throw new StoreException("Pool '" + pool + "' does not exist");
             }
             if (change instanceof Change.PoolDeleted) {
-                if (liveAfter(pool, states) > 0) {
+                if (pending == null ? data.pools.get(pool).live > 0 : pending.liveAfter(pool) > 0) {
                     throw new StoreException("Pool '" + pool + "' is not empty and cannot be deleted");
                 }
-                poolExists.put(pool, false);
+                if (pending != null) {
+                    pending.poolExists.put(pool, false);
+                }
                 continue;
             }
             IpAddress address = addressOf(change);
-            PoolAddress key = new PoolAddress(pool, address);
-            AddressState current = states.computeIfAbsent(key, k -> {
-                PoolData p = data.pools.get(pool);
-                return p == null ? AddressState.FREE : p.state(address);
-            });
+            AddressState current = pending == null ? data.stateOf(pool, address) : pending.state(pool, address);
             AddressState expected = AddressState.requiredBy(change);
-            AddressState next = AddressState.resultOf(change);
             if (current != expected) {
                 throw new StoreException("Change " + change.getClass().getSimpleName() + " of " + address + " in pool '"
                         + pool + "' expects the address " + expected + " but it is " + current);
             }
-            states.put(key, next);
-        }
-    }
-
-    /** Live (non-free) addresses of a pool: the stored ones, adjusted by the batch's changes so far. */
-    private long liveAfter(String pool, Map<PoolAddress, AddressState> states) {
-        PoolData p = data.pools.get(pool);
-        long live = p == null ? 0 : p.allocations.size() + p.holds.size() + p.quarantines.size();
-        for (Map.Entry<PoolAddress, AddressState> e : states.entrySet()) {
-            if (e.getKey().pool().equals(pool)) {
-                boolean wasLive = p != null && p.state(e.getKey().address()) != AddressState.FREE;
-                boolean isLive = e.getValue() != AddressState.FREE;
-                live += (isLive ? 1 : 0) - (wasLive ? 1 : 0);
+            if (pending != null) {
+                pending.states.put(new PoolAddress(pool, address), AddressState.resultOf(change));
             }
         }
-        return live;
     }
 
-    private void apply(Change change) {
+    private record PoolAddress(String pool, IpAddress address) {
+    }
+
+    /** The states a multi-change batch has produced so far, over the stored data. */
+    private final class PendingStates {
+        final Map<String, Boolean> poolExists = new HashMap<>();
+        final Map<PoolAddress, AddressState> states = new HashMap<>();
+
+        boolean poolExists(String pool) {
+            return poolExists.computeIfAbsent(pool, data.pools::containsKey);
+        }
+
+        AddressState state(String pool, IpAddress address) {
+            AddressState state = states.get(new PoolAddress(pool, address));
+            return state != null ? state : data.stateOf(pool, address);
+        }
+
+        /** Live (non-free) addresses of a pool: the stored ones, adjusted by the batch's changes so far. */
+        long liveAfter(String pool) {
+            PoolData p = data.pools.get(pool);
+            long live = p == null ? 0 : p.live;
+            for (Map.Entry<PoolAddress, AddressState> e : states.entrySet()) {
+                if (e.getKey().pool().equals(pool)) {
+                    boolean wasLive = p != null && data.stateOf(pool, e.getKey().address()) != AddressState.FREE;
+                    boolean isLive = e.getValue() != AddressState.FREE;
+                    live += (isLive ? 1 : 0) - (wasLive ? 1 : 0);
+                }
+            }
+            return live;
+        }
+    }
+
+    /** Applies one validated change; returns the record of the change's address, or null if it has none. */
+    private StoredAddress apply(Change change) {
         if (change instanceof Change.PoolCreated c) {
-            data.pools.put(c.pool(), new PoolData(new Pool(c.spec(), c.at(), c.caller())));
-            return;
+            data.pools.put(c.pool(), new PoolData(c.pool(), new Pool(c.spec(), c.at(), c.caller())));
+            return null;
         }
         if (change instanceof Change.PoolDeleted d) {
             data.pools.remove(d.pool());
-            return;
+            return null;
         }
         if (change instanceof Change.AccessRefused) {
-            return;
+            return null;
         }
         PoolData p = data.pools.get(change.pool());
+        StoredAddress stored = data.addresses.computeIfAbsent(addressOf(change), StoredAddress::new);
+        String pool = p.name; // one String instance per pool: state lookups compare it by identity first
         if (change instanceof Change.Allocated a) {
-            p.allocations.put(a.allocation().address(), a.allocation());
+            stored.put(pool, a.allocation());
+            p.live++;
         } else if (change instanceof Change.Released r) {
             Allocation released = r.allocation();
-            p.allocations.remove(released.address());
             if (r.quarantineUntil() != null) {
-                p.quarantines.put(released.address(), r);
+                stored.put(pool, r);
+            } else {
+                stored.remove(pool);
+                p.live--;
             }
             if (released.environment() != null) {
                 p.lastReleaseByKey.put(released.environment() + '\u0000' + released.name(), r);
             }
         } else if (change instanceof Change.Held h) {
-            p.holds.put(h.hold().address(), h.hold());
-        } else if (change instanceof Change.HoldEnded e) {
-            p.holds.remove(e.hold().address());
-        } else if (change instanceof Change.QuarantineEnded q) {
-            p.quarantines.remove(q.address());
+            stored.put(pool, h.hold());
+            p.live++;
+        } else if (change instanceof Change.HoldEnded || change instanceof Change.QuarantineEnded) {
+            stored.remove(pool);
+            p.live--;
         }
+        return stored;
     }
 
     private static IpAddress addressOf(Change change) {
@@ -295,52 +336,41 @@ public final class InMemoryStore implements IpamStore {
         if (fromSequence < 1 || limit < 1) {
             throw new IllegalArgumentException("fromSequence " + fromSequence + " and limit " + limit + " must be at least 1");
         }
-        List<JournalEntry> journal = data.journal;
+        List<Slot> journal = data.journal;
         int lo = 0;
         int hi = journal.size();
         while (lo < hi) { // first index with sequence >= fromSequence (sequences ascend, a pruned prefix is gone)
             int mid = (lo + hi) >>> 1;
-            if (journal.get(mid).sequence() < fromSequence) {
+            if (journal.get(mid).entry().sequence() < fromSequence) {
                 lo = mid + 1;
             } else {
                 hi = mid;
             }
         }
-        return List.copyOf(journal.subList(lo, (int) Math.min(journal.size(), (long) lo + limit)));
+        int to = (int) Math.min(journal.size(), (long) lo + limit);
+        List<JournalEntry> entries = new ArrayList<>(to - lo);
+        for (int i = lo; i < to; i++) {
+            entries.add(journal.get(i).entry());
+        }
+        return Collections.unmodifiableList(entries);
     }
 
     @Override
     public synchronized List<JournalEntry> history(IpAddress address) {
         ensureOpen();
-        return List.copyOf(data.historyByAddress.getOrDefault(Objects.requireNonNull(address, "address"), List.of()));
+        StoredAddress stored = data.addresses.get(Objects.requireNonNull(address, "address"));
+        return stored == null ? List.of() : stored.history();
     }
 
     @Override
     public synchronized void pruneHistory(Instant cutoff, long deliveredUpTo) {
         ensureOpen();
-        data.historyByAddress.values().removeIf(entries -> {
-            // Per pool (two clouds may share an address): forget up to its last ending before the cutoff.
-            Map<String, Integer> lastEnding = new HashMap<>();
-            for (int i = 0; i < entries.size(); i++) {
-                Change c = entries.get(i).change();
-                boolean ending = c instanceof Change.Released || c instanceof Change.HoldEnded
-                        || c instanceof Change.QuarantineEnded;
-                if (ending && c.at().isBefore(cutoff)) {
-                    lastEnding.put(c.pool(), i);
-                }
-            }
-            List<JournalEntry> kept = new ArrayList<>(entries.size());
-            for (int i = 0; i < entries.size(); i++) {
-                Integer last = lastEnding.get(entries.get(i).change().pool());
-                if (last == null || i > last) {
-                    kept.add(entries.get(i));
-                }
-            }
-            entries.clear();
-            entries.addAll(kept);
-            return entries.isEmpty();
+        data.addresses.values().removeIf(stored -> {
+            stored.pruneHistory(cutoff);
+            return stored.isEmpty();
         });
-        data.journal.removeIf(e -> e.sequence() <= deliveredUpTo && e.change().at().isBefore(cutoff));
+        data.journal.removeIf(slot -> slot.entry().sequence() <= deliveredUpTo
+                && slot.entry().change().at().isBefore(cutoff));
     }
 
     @Override
