@@ -15,6 +15,10 @@ final class CanonicalStrings {
 
     private final Map<String, String> seen = new HashMap<>();
     private final int limit;
+    private final LastSeen pools = new LastSeen();
+    private final LastSeen owners = new LastSeen();
+    private final LastSeen environments = new LastSeen();
+    private final LastSeen callers = new LastSeen();
 
     CanonicalStrings(int limit) {
         this.limit = limit;
@@ -37,13 +41,45 @@ final class CanonicalStrings {
 
     /** {@code a}, or an equal allocation whose pool, owner, environment and caller are shared instances. */
     Allocation of(Allocation a) {
-        String pool = of(a.pool());
-        String owner = of(a.owner());
-        String environment = of(a.environment());
-        String by = of(a.allocatedBy());
+        String pool = pools.of(a.pool());
+        String owner = owners.of(a.owner());
+        String environment = environments.of(a.environment());
+        String by = callers.of(a.allocatedBy());
         if (pool == a.pool() && owner == a.owner() && environment == a.environment() && by == a.allocatedBy()) {
             return a;
         }
         return new Allocation(pool, a.address(), owner, environment, a.name(), a.hostname(), a.mac(), a.allocatedAt(), by);
+    }
+
+    /**
+     * One field's strings: the last one given and its shared instance (stores often decode a string
+     * once for a run of records, such as a block's string table, and pass the same instance on in
+     * each, so an identity check saves most hash lookups), and whether the field is worth sharing
+     * at all: a field whose first {@value #TRIAL} new strings were nearly all distinct (one owner
+     * per address, say) is left alone from then on, since looking up values that never repeat
+     * costs time and saves nothing.
+     */
+    private final class LastSeen {
+        private static final int TRIAL = 4096;
+        private String given;
+        private String shared;
+        private int lookups;
+        private int hits;
+        private boolean distinct;
+
+        String of(String s) {
+            if (s == given || distinct) {
+                return s == given ? shared : s;
+            }
+            String found = CanonicalStrings.this.of(s);
+            given = s;
+            shared = found;
+            if (lookups < TRIAL) {
+                lookups++;
+                hits += found != s ? 1 : 0;
+                distinct = lookups == TRIAL && hits < TRIAL / 16;
+            }
+            return found;
+        }
     }
 }

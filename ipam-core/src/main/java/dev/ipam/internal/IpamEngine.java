@@ -24,6 +24,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,6 +33,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -214,11 +218,13 @@ public final class IpamEngine implements Ipam {
             }
         }
         try {
+            // The store reads and decodes on this thread while a second one builds the pools' state.
             CanonicalStrings strings = new CanonicalStrings(LOAD_STRING_LIMIT);
-            state.forEachAllocation(a -> {
-                Allocation shared = strings.of(a);
-                engine.loadedPool(shared.pool(), shared.address()).load(shared);
-            });
+            try (PipelinedLoader<Allocation> loader = new PipelinedLoader<>(
+                    a -> engine.loadedPool(a.pool(), a.address()).load(a), "ipam-load")) {
+                state.forEachAllocation(a -> loader.accept(strings.of(a)));
+            }
+            finishLoading(engine.pools.values());
             state.forEachHold(h -> engine.loadedPool(h.pool(), h.address()).load(h));
             state.forEachQuarantine(r -> engine.loadedPool(r.pool(), r.allocation().address()).loadQuarantine(r));
             state.forEachLastRelease(r -> {
@@ -227,11 +233,54 @@ public final class IpamEngine implements Ipam {
                     p.loadLastRelease(r);
                 }
             });
-            engine.pools.values().forEach(PoolState::finishLoading);
         } catch (IllegalStateException e) {
             throw new StoreException("Stored state is inconsistent: " + e.getMessage(), e);
         }
         return engine;
+    }
+
+    /**
+     * Builds the loaded pools' lookup structures, largest pools first, on this thread and one
+     * helper thread (pools are independent). Rethrows the first failure of either thread.
+     */
+    private static void finishLoading(Collection<PoolState> loaded) {
+        List<PoolState> pools = new ArrayList<>(loaded);
+        if (pools.size() < 2) {
+            pools.forEach(PoolState::finishLoading);
+            return;
+        }
+        pools.sort(Comparator.comparingLong(PoolState::allocatedCount).reversed());
+        ConcurrentLinkedQueue<PoolState> work = new ConcurrentLinkedQueue<>(pools);
+        AtomicReference<RuntimeException> helperFailure = new AtomicReference<>();
+        Thread helper = new Thread(() -> {
+            try {
+                finishEach(work);
+            } catch (RuntimeException e) {
+                helperFailure.set(e);
+            }
+        }, "ipam-load");
+        helper.setDaemon(true);
+        helper.start();
+        try {
+            finishEach(work);
+        } finally {
+            work.clear(); // after a failure here, let the helper stop after its current pool
+            try {
+                helper.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new StoreException("Interrupted while loading the stored state", e);
+            }
+        }
+        if (helperFailure.get() != null) {
+            throw helperFailure.get();
+        }
+    }
+
+    private static void finishEach(ConcurrentLinkedQueue<PoolState> work) {
+        for (PoolState p = work.poll(); p != null; p = work.poll()) {
+            p.finishLoading();
+        }
     }
 
     private PoolState loadedPool(String pool, IpAddress address) {

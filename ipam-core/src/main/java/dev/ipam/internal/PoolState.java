@@ -115,7 +115,15 @@ final class PoolState {
         allocations.load(a);
     }
 
-    /** Builds the lookup structures of the loaded allocations; called once all are loaded. */
+    /** Live allocations, also while loading (before {@link #finishLoading}). */
+    long allocatedCount() {
+        return allocations.size();
+    }
+
+    /**
+     * Builds the lookup structures of the loaded allocations; called once all are loaded. Touches
+     * this pool's state only, so different pools may finish on different threads.
+     */
     void finishLoading() {
         allocations.indexLoaded();
     }

@@ -46,4 +46,31 @@ class CanonicalStringsTest {
         assertThat(strings.of(c2)).isSameAs(c2);
         assertThat(strings.of(new String("a"))).isEqualTo("a");
     }
+
+    @Test
+    void aRepeatedInstanceAndADifferentOneEachGetTheirOwnSharedInstance() {
+        CanonicalStrings strings = new CanonicalStrings(100);
+        String vm1 = new String("vm-1");
+        Allocation a = strings.of(allocation("p", vm1, null, "heat"));
+        Allocation b = strings.of(allocation("p", vm1, null, "heat"));
+        Allocation c = strings.of(allocation("p", new String("vm-2"), null, "heat"));
+        Allocation d = strings.of(allocation("p", new String("vm-1"), null, "heat"));
+
+        assertThat(b.owner()).isSameAs(a.owner());
+        assertThat(c.owner()).isEqualTo("vm-2");
+        assertThat(d.owner()).isSameAs(a.owner());
+    }
+
+    @Test
+    void aFieldWhoseValuesDoNotRepeatIsLeftAloneAfterATrialWhileOthersStayShared() {
+        CanonicalStrings strings = new CanonicalStrings(1 << 16);
+        Allocation first = strings.of(allocation("p", new String("vm-0"), new String("prod"), "heat"));
+        for (int i = 1; i < 5000; i++) {
+            strings.of(allocation("p", "vm-" + i, new String("prod"), "heat"));
+        }
+        Allocation again = strings.of(allocation("p", new String("vm-0"), new String("prod"), "heat"));
+
+        assertThat(again.owner()).isEqualTo("vm-0").isNotSameAs(first.owner());
+        assertThat(again.environment()).isSameAs(first.environment());
+    }
 }

@@ -1,0 +1,165 @@
+package dev.ipam.internal;
+
+import dev.ipam.StoreException;
+import java.util.Arrays;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.function.Consumer;
+
+/**
+ * Hands the records a store reads at start-up to a sink on a second thread, so that reading and
+ * decoding (the store's work, on the calling thread) overlaps with building the in-memory state
+ * (the sink's work). Records travel in chunks of {@value #CHUNK}; at most {@value #QUEUED} chunks
+ * wait at a time, so memory stays bounded however fast the store reads.
+ *
+ * <p>Use from one thread: {@link #accept} for each record, then {@link #close()}, which waits until
+ * the sink has taken every record. The sink sees the records in the order given and runs on one
+ * thread at a time; everything it wrote is visible to the caller once {@code close} returns. A
+ * load of fewer than {@value #CHUNK} records starts no thread: the sink runs in {@code close}.
+ *
+ * <p>Implementation notes: the worker is started with the first full chunk. After a failure of the
+ * sink the worker discards what follows; the next {@code accept} of a full chunk, or else
+ * {@code close}, rethrows it once (the same exception object, so its type and message reach the
+ * caller unchanged, and a {@code close} in try-with-resources does not suppress it into itself).
+ * When the caller fails between {@code accept} calls, {@code close} still ends and joins the
+ * worker.
+ * Chunks are handed over through a {@link BlockingQueue}, whose put/take order every record's
+ * writes before the sink's reads, and {@link Thread#join} orders the sink's writes before the
+ * caller's later reads.
+ *
+ * @param <T> record type
+ */
+final class PipelinedLoader<T> implements Consumer<T>, AutoCloseable {
+
+    static final int CHUNK = 4096;
+    static final int QUEUED = 4;
+    private static final Object[] END = new Object[0];
+
+    private final Consumer<? super T> sink;
+    private final String threadName;
+    private final BlockingQueue<Object[]> queue = new ArrayBlockingQueue<>(QUEUED);
+    private Object[] chunk = new Object[CHUNK];
+    private int filled;
+    private Thread worker;
+    private volatile Throwable failure;
+    private volatile boolean abandoned;
+    private boolean failureThrown;
+
+    PipelinedLoader(Consumer<? super T> sink, String threadName) {
+        this.sink = sink;
+        this.threadName = threadName;
+    }
+
+    /**
+     * Queues one record for the sink.
+     *
+     * @throws RuntimeException the sink's failure on an earlier record, if any
+     * @throws StoreException if the calling thread is interrupted while the queue is full
+     */
+    @Override
+    public void accept(T record) {
+        chunk[filled++] = record;
+        if (filled == CHUNK) {
+            rethrowFailure();
+            if (worker == null) {
+                worker = new Thread(this::drain, threadName);
+                worker.setDaemon(true);
+                worker.start();
+            }
+            put(chunk);
+            chunk = new Object[CHUNK];
+            filled = 0;
+        }
+    }
+
+    /**
+     * Hands over the last records and waits until the sink has taken them all.
+     *
+     * @throws RuntimeException the sink's failure, if any
+     * @throws StoreException if the calling thread is interrupted while waiting
+     */
+    @Override
+    public void close() {
+        if (worker == null) {
+            sinkAll(chunk, filled);
+            filled = 0;
+            return;
+        }
+        try {
+            if (filled > 0) {
+                put(Arrays.copyOf(chunk, filled));
+                filled = 0;
+            }
+            put(END);
+            join();
+        } finally {
+            if (worker.isAlive()) { // interrupted: do not leave the worker blocked behind us
+                abandoned = true;
+                worker.interrupt();
+                queue.offer(END); // in case the sink swallowed the interrupt and the worker waits for more
+            }
+        }
+        rethrowFailure();
+    }
+
+    /** The worker: sinks chunks until the end marker; after a failure it only discards them. */
+    private void drain() {
+        try {
+            while (!abandoned) {
+                Object[] next = queue.take();
+                if (next == END) {
+                    return;
+                }
+                if (failure == null) {
+                    try {
+                        sinkAll(next, next.length);
+                    } catch (RuntimeException | Error e) {
+                        failure = e;
+                    }
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private void sinkAll(Object[] records, int count) {
+        for (int i = 0; i < count; i++) {
+            sink.accept((T) records[i]);
+        }
+    }
+
+    private void put(Object[] records) {
+        try {
+            queue.put(records);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StoreException("Interrupted while loading the stored state", e);
+        }
+    }
+
+    private void join() {
+        try {
+            worker.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StoreException("Interrupted while loading the stored state", e);
+        }
+    }
+
+    /** Throws the sink's failure, once: a later call (such as {@code close} after {@code accept}) does not repeat it. */
+    private void rethrowFailure() {
+        Throwable f = failure;
+        if (f == null || failureThrown) {
+            return;
+        }
+        failureThrown = true;
+        if (f instanceof RuntimeException r) {
+            throw r;
+        }
+        if (f instanceof Error e) {
+            throw e;
+        }
+    }
+}
