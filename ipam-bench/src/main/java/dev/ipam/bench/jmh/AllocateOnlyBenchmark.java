@@ -34,7 +34,7 @@ import org.openjdk.jmh.annotations.Warmup;
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
-@Fork(value = 1, jvmArgsAppend = {"-Xms4g", "-Xmx4g"})
+@Fork(value = 1, jvmArgsAppend = {"-Xms4g", "-Xmx4g", "-XX:+AlwaysPreTouch"})
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
 @State(Scope.Thread)
@@ -49,6 +49,14 @@ public class AllocateOnlyBenchmark {
     @Param({"LOWEST", "NEXT_FIT", "RANDOM"})
     public Strategy strategy;
 
+    /**
+     * {@code in-memory} ({@link dev.ipam.InMemoryStore}, the measured configuration) or
+     * {@code discard} (diagnostic, {@code -p store=discard}: every commit is dropped, which
+     * measures the engine alone).
+     */
+    @Param({"in-memory"})
+    public String store;
+
     private Ipam ipam;
     private IpamSession session;
     private AllocationRequest[] requests;
@@ -58,7 +66,11 @@ public class AllocateOnlyBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        ipam = Fixtures.inMemoryIpam();
+        ipam = switch (store) {
+            case "in-memory" -> Fixtures.inMemoryIpam();
+            case "discard" -> Fixtures.ipam(Fixtures.discardingStore());
+            default -> throw new IllegalArgumentException("store must be in-memory or discard, was '" + store + "'");
+        };
         session = ipam.as(Fixtures.CALLER);
         Fixtures.createPool(session, POOL, AllocateBenchmark.CIDR);
         long capacity = Fixtures.capacity(session, POOL);
