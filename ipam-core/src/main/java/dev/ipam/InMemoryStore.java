@@ -100,7 +100,7 @@ public final class InMemoryStore implements IpamStore {
         /** Forgets an address's record once it holds neither a state nor history. */
         void forgetIfEmpty(StoredAddress stored) {
             if (stored.isEmpty()) {
-                addresses.remove(stored.address);
+                addresses.remove(stored.address, stored);
             }
         }
     }

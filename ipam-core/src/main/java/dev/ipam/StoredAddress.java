@@ -25,9 +25,12 @@ final class StoredAddress {
     private static final JournalEntry[] NO_HISTORY = new JournalEntry[0];
 
     final IpAddress address;
-    /** Pool name and state, pair after pair; a freed pair is compacted away. */
-    private Object[] states = new Object[2];
-    private int stateCount;
+    /** The pool of the first live state, or null when the address is free everywhere. */
+    private String pool;
+    private Object value;
+    /** Further pools' name and state, pair after pair (two clouds may share an address); rarely used. */
+    private Object[] others;
+    private int otherCount;
     private JournalEntry[] history = NO_HISTORY;
     private int historyStart;
     private int historyEnd;
@@ -38,56 +41,87 @@ final class StoredAddress {
 
     /** The address's state in {@code pool}. */
     AddressState state(String pool) {
-        int i = indexOf(pool);
-        if (i < 0) {
+        Object v = valueIn(pool);
+        if (v == null) {
             return AddressState.FREE;
         }
-        Object value = states[i + 1];
-        if (value instanceof Allocation) {
+        if (v instanceof Allocation) {
             return AddressState.ALLOCATED;
         }
-        return value instanceof Hold ? AddressState.HELD : AddressState.QUARANTINED;
+        return v instanceof Hold ? AddressState.HELD : AddressState.QUARANTINED;
+    }
+
+    private Object valueIn(String p) {
+        if (p.equals(pool)) {
+            return value;
+        }
+        int i = indexOfOther(p);
+        return i < 0 ? null : others[i + 1];
     }
 
     /** Sets the state in {@code pool}: an {@link Allocation}, a {@link Hold} or a quarantining release. */
-    void put(String pool, Object value) {
-        int i = indexOf(pool);
-        if (i >= 0) {
-            states[i + 1] = value;
+    void put(String p, Object v) {
+        if (pool == null || p.equals(pool)) {
+            pool = p;
+            value = v;
             return;
         }
-        if (stateCount * 2 == states.length) {
-            states = Arrays.copyOf(states, states.length * 2);
+        int i = indexOfOther(p);
+        if (i >= 0) {
+            others[i + 1] = v;
+            return;
         }
-        states[stateCount * 2] = pool;
-        states[stateCount * 2 + 1] = value;
-        stateCount++;
+        if (others == null) {
+            others = new Object[2];
+        } else if (otherCount * 2 == others.length) {
+            others = Arrays.copyOf(others, others.length * 2);
+        }
+        others[otherCount * 2] = p;
+        others[otherCount * 2 + 1] = v;
+        otherCount++;
     }
 
     /** Frees the address in {@code pool}. */
-    void remove(String pool) {
-        int i = indexOf(pool);
-        if (i < 0) {
+    void remove(String p) {
+        if (p.equals(pool)) {
+            if (otherCount == 0) {
+                pool = null;
+                value = null;
+                return;
+            }
+            pool = (String) others[0];
+            value = others[1];
+            removeOtherAt(0);
             return;
         }
-        int last = (stateCount - 1) * 2;
-        states[i] = states[last];
-        states[i + 1] = states[last + 1];
-        states[last] = null;
-        states[last + 1] = null;
-        stateCount--;
+        int i = indexOfOther(p);
+        if (i >= 0) {
+            removeOtherAt(i);
+        }
+    }
+
+    private void removeOtherAt(int i) {
+        int last = (otherCount - 1) * 2;
+        others[i] = others[last];
+        others[i + 1] = others[last + 1];
+        others[last] = null;
+        others[last + 1] = null;
+        otherCount--;
     }
 
     /** Each live state of the address, in no particular order. */
     void forEachState(Consumer<Object> action) {
-        for (int i = 0; i < stateCount; i++) {
-            action.accept(states[i * 2 + 1]);
+        if (pool != null) {
+            action.accept(value);
+        }
+        for (int i = 0; i < otherCount; i++) {
+            action.accept(others[i * 2 + 1]);
         }
     }
 
-    private int indexOf(String pool) {
-        for (int i = 0; i < stateCount * 2; i += 2) {
-            if (states[i].equals(pool)) {
+    private int indexOfOther(String p) {
+        for (int i = 0; i < otherCount * 2; i += 2) {
+            if (others[i].equals(p)) {
                 return i;
             }
         }
@@ -172,6 +206,6 @@ final class StoredAddress {
 
     /** Whether the address is free in every pool and has no history left. */
     boolean isEmpty() {
-        return stateCount == 0 && historyStart == historyEnd;
+        return pool == null && historyStart == historyEnd;
     }
 }

@@ -85,6 +85,17 @@ class BenchMainTest {
     }
 
     @Test
+    void mapdbReloadTimesAnOpenInANewJvm() {
+        int code = run("mapdb-reload", "--json", "--allocations", "2000", "--chunk", "500", "--reopens", "1",
+                "--fresh-jvms", "2");
+        assertThat(code).as(err()).isZero();
+        String json = out().strip();
+        assertThat(json).contains("\"fresh_jvms\":2").containsPattern("\"fresh_jvm_reload_s\":\\[[0-9.]+,[0-9.]+\\]")
+                .containsPattern("\"fresh_jvm_reload_median_s\":[0-9.]+");
+        assertThat(err()).contains("open in a new JVM 2:");
+    }
+
+    @Test
     void textOutputByDefault() {
         assertThat(run("allocate-throughput", "--ops", "500", "--warmup-ops", "0", "--prefix", "22",
                 "--pools", "per-thread", "--threads", "2", "--min-live", "100")).as(err()).isZero();

@@ -10,7 +10,10 @@ import dev.ipam.bench.Scenario;
 import dev.ipam.bench.ScenarioOptions;
 import dev.ipam.bench.ScenarioResult;
 import dev.ipam.store.mapdb.MapDbStore;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -51,6 +54,8 @@ public final class MapDbReloadScenario implements Scenario {
                 new OptionSpec("allocations", "100000", "live allocations to build (at most 16,000,000)"),
                 new OptionSpec("chunk", "10000", "requests per allocateAll call while building"),
                 new OptionSpec("reopens", "3", "times the store is reopened and timed"),
+                new OptionSpec("fresh-jvms", "0",
+                        "then open the store once in each of N new JVMs (this JVM's -X options) and time build()"),
                 new OptionSpec("dir", System.getProperty("java.io.tmpdir"),
                         "directory in which a temporary directory for the store is created (and deleted)"));
     }
@@ -60,6 +65,7 @@ public final class MapDbReloadScenario implements Scenario {
         int n = o.intValue("allocations", 1, 16_000_000);
         int chunk = o.intValue("chunk", 1, 1_000_000);
         int reopens = o.intValue("reopens", 1, 100);
+        int freshJvms = o.intValue("fresh-jvms", 0, 100);
         Path dir = Files.createTempDirectory(Path.of(o.string("dir")), "ipam-mapdb-reload-");
         Path file = dir.resolve("ipam.db");
         ScenarioResult result = new ScenarioResult(NAME)
@@ -68,11 +74,24 @@ public final class MapDbReloadScenario implements Scenario {
                 .parameter("pools", "4 x /10")
                 .parameter("chunk", chunk)
                 .parameter("reopens", reopens)
+                .parameter("fresh_jvms", freshJvms)
                 .parameter("max_heap_mb", Runtime.getRuntime().maxMemory() >> 20)
                 .parameter("java", System.getProperty("java.version"))
                 .parameter("cpus", Runtime.getRuntime().availableProcessors());
         try {
-            return ReloadRun.run(NAME, result, n, chunk, reopens, () -> open(file), () -> size(file), log);
+            ReloadRun.run(NAME, result, n, chunk, reopens, () -> open(file), () -> size(file), log);
+            if (freshJvms > 0) {
+                double[] fresh = new double[freshJvms];
+                for (int i = 0; i < freshJvms; i++) {
+                    fresh[i] = openInFreshJvm(file);
+                    log.printf("[%s] open in a new JVM %d: %.3f s%n", NAME, i + 1, fresh[i]);
+                }
+                double[] sorted = fresh.clone();
+                Arrays.sort(sorted);
+                result.figure("fresh_jvm_reload_s", Arrays.stream(fresh).boxed().toList())
+                        .figure("fresh_jvm_reload_median_s", sorted[sorted.length / 2]);
+            }
+            return result;
         } finally {
             MapDbThroughputScenario.deleteTree(dir);
         }
@@ -86,7 +105,32 @@ public final class MapDbReloadScenario implements Scenario {
         }
     }
 
-    private static Ipam open(Path file) {
+    /**
+     * Runs {@link MapDbOpenOnce} on {@code file} in a new JVM with this JVM's {@code -X} options
+     * and class path, and returns the seconds it reports.
+     */
+    private static double openInFreshJvm(Path file) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        for (String option : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (option.startsWith("-X")) {
+                command.add(option);
+            }
+        }
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), MapDbOpenOnce.class.getName(),
+                file.toString()));
+        Process child = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String output = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        int exit = child.waitFor();
+        if (exit != 0) {
+            throw new IllegalStateException("Opening the store in a new JVM failed with exit code " + exit
+                    + ": " + output);
+        }
+        String[] lines = output.split("\\R");
+        return Double.parseDouble(lines[lines.length - 1]);
+    }
+
+    static Ipam open(Path file) {
         return Ipam.builder().store(MapDbStore.open(file)).accessPolicy(AccessPolicy.allowAll())
                 .maintenanceInterval(Duration.ZERO).build();
     }
