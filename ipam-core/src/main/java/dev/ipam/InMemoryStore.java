@@ -301,7 +301,7 @@ public final class InMemoryStore implements IpamStore {
         }
         PoolData p = data.pools.get(change.pool());
         StoredAddress stored = data.addresses.computeIfAbsent(addressOf(change), StoredAddress::new);
-        String pool = p.name; // one String instance per pool: state lookups compare it by identity first
+        String pool = p.name; // stored states all use the pool's own instance, so equals mostly stops at ==
         if (change instanceof Change.Allocated a) {
             stored.put(pool, a.allocation());
             p.live++;

@@ -180,6 +180,9 @@ final class StoredAddress {
      * pool's last period ending (release, hold end, quarantine end) before {@code cutoff}.
      */
     void pruneHistory(Instant cutoff) {
+        if (historyStart == historyEnd) {
+            return;
+        }
         Map<String, Integer> lastEnding = new HashMap<>();
         for (int i = historyStart; i < historyEnd; i++) {
             Change c = history[i].change();

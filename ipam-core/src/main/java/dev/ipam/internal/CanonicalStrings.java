@@ -30,9 +30,11 @@ final class CanonicalStrings {
             return null;
         }
         String known = seen.get(s);
-        if (known != null) {
-            return known;
-        }
+        return known != null ? known : remember(s);
+    }
+
+    /** Remembers {@code s} as the shared instance of its value while under the limit; returns it. */
+    private String remember(String s) {
         if (seen.size() < limit) {
             seen.put(s, s);
         }
@@ -55,9 +57,9 @@ final class CanonicalStrings {
      * One field's strings: the last one given and its shared instance (stores often decode a string
      * once for a run of records, such as a block's string table, and pass the same instance on in
      * each, so an identity check saves most hash lookups), and whether the field is worth sharing
-     * at all: a field whose first {@value #TRIAL} new strings were nearly all distinct (one owner
-     * per address, say) is left alone from then on, since looking up values that never repeat
-     * costs time and saves nothing.
+     * at all: a field whose first {@value #TRIAL} lookups (strings other than the last one given)
+     * found almost no value seen before (one owner per address, say) is left alone from then on,
+     * since looking up values that never repeat costs time and saves nothing.
      */
     private final class LastSeen {
         private static final int TRIAL = 4096;
@@ -68,15 +70,19 @@ final class CanonicalStrings {
         private boolean distinct;
 
         String of(String s) {
+            if (s == null) {
+                return null;
+            }
             if (s == given || distinct) {
                 return s == given ? shared : s;
             }
-            String found = CanonicalStrings.this.of(s);
+            String known = seen.get(s);
+            String found = known != null ? known : remember(s);
             given = s;
             shared = found;
             if (lookups < TRIAL) {
                 lookups++;
-                hits += found != s ? 1 : 0;
+                hits += known != null ? 1 : 0;
                 distinct = lookups == TRIAL && hits < TRIAL / 16;
             }
             return found;

@@ -241,7 +241,9 @@ public final class IpamEngine implements Ipam {
 
     /**
      * Builds the loaded pools' lookup structures, largest pools first, on this thread and one
-     * helper thread (pools are independent). Rethrows the first failure of either thread.
+     * helper thread (pools are independent). Waits for the helper without regard to interrupts
+     * (an interrupt that arrives meanwhile is set again afterwards). A failure of this thread is
+     * thrown, with the helper's added as suppressed; otherwise the helper's failure is thrown.
      */
     private static void finishLoading(Collection<PoolState> loaded) {
         List<PoolState> pools = new ArrayList<>(loaded);
@@ -251,29 +253,50 @@ public final class IpamEngine implements Ipam {
         }
         pools.sort(Comparator.comparingLong(PoolState::allocatedCount).reversed());
         ConcurrentLinkedQueue<PoolState> work = new ConcurrentLinkedQueue<>(pools);
-        AtomicReference<RuntimeException> helperFailure = new AtomicReference<>();
+        AtomicReference<Throwable> helperFailure = new AtomicReference<>();
         Thread helper = new Thread(() -> {
             try {
                 finishEach(work);
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
                 helperFailure.set(e);
             }
         }, "ipam-load");
         helper.setDaemon(true);
         helper.start();
+        Throwable failure = null;
         try {
             finishEach(work);
-        } finally {
-            work.clear(); // after a failure here, let the helper stop after its current pool
+        } catch (RuntimeException | Error e) {
+            failure = e;
+            work.clear(); // let the helper stop after its current pool
+        }
+        joinUninterruptibly(helper);
+        Throwable other = helperFailure.get();
+        if (failure == null) {
+            failure = other;
+        } else if (other != null) {
+            failure.addSuppressed(other);
+        }
+        if (failure instanceof RuntimeException r) {
+            throw r;
+        }
+        if (failure != null) {
+            throw (Error) failure;
+        }
+    }
+
+    private static void joinUninterruptibly(Thread thread) {
+        boolean interrupted = false;
+        while (true) {
             try {
-                helper.join();
+                thread.join();
+                break;
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new StoreException("Interrupted while loading the stored state", e);
+                interrupted = true;
             }
         }
-        if (helperFailure.get() != null) {
-            throw helperFailure.get();
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 

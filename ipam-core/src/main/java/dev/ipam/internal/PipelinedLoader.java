@@ -1,6 +1,5 @@
 package dev.ipam.internal;
 
-import dev.ipam.StoreException;
 import java.util.Arrays;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -16,16 +15,17 @@ import java.util.function.Consumer;
  * the sink has taken every record. The sink sees the records in the order given and runs on one
  * thread at a time; everything it wrote is visible to the caller once {@code close} returns. A
  * load of fewer than {@value #CHUNK} records starts no thread: the sink runs in {@code close}.
+ * Once {@code accept} has thrown, only {@code close} may follow.
  *
  * <p>Implementation notes: the worker is started with the first full chunk. After a failure of the
  * sink the worker discards what follows; the next {@code accept} of a full chunk, or else
  * {@code close}, rethrows it once (the same exception object, so its type and message reach the
  * caller unchanged, and a {@code close} in try-with-resources does not suppress it into itself).
- * When the caller fails between {@code accept} calls, {@code close} still ends and joins the
- * worker.
- * Chunks are handed over through a {@link BlockingQueue}, whose put/take order every record's
- * writes before the sink's reads, and {@link Thread#join} orders the sink's writes before the
- * caller's later reads.
+ * The caller's waits (a full queue, the final join) are not interruptible: the worker always
+ * drains the queue up to the end marker that {@code close} puts, so they end; an interrupt that
+ * arrives meanwhile is kept and set again on the calling thread. Chunks are handed over through a
+ * {@link BlockingQueue}, whose put/take order every record's writes before the sink's reads, and
+ * {@link Thread#join} orders the sink's writes before the caller's later reads.
  *
  * @param <T> record type
  */
@@ -42,7 +42,6 @@ final class PipelinedLoader<T> implements Consumer<T>, AutoCloseable {
     private int filled;
     private Thread worker;
     private volatile Throwable failure;
-    private volatile boolean abandoned;
     private boolean failureThrown;
 
     PipelinedLoader(Consumer<? super T> sink, String threadName) {
@@ -51,10 +50,9 @@ final class PipelinedLoader<T> implements Consumer<T>, AutoCloseable {
     }
 
     /**
-     * Queues one record for the sink.
+     * Queues one record for the sink; blocks while {@value #QUEUED} chunks wait.
      *
-     * @throws RuntimeException the sink's failure on an earlier record, if any
-     * @throws StoreException if the calling thread is interrupted while the queue is full
+     * @throws RuntimeException or {@link Error}: the sink's failure on an earlier record, if any
      */
     @Override
     public void accept(T record) {
@@ -66,60 +64,55 @@ final class PipelinedLoader<T> implements Consumer<T>, AutoCloseable {
                 worker.setDaemon(true);
                 worker.start();
             }
-            put(chunk);
+            Object[] full = chunk;
             chunk = new Object[CHUNK];
             filled = 0;
+            put(full);
         }
     }
 
     /**
      * Hands over the last records and waits until the sink has taken them all.
      *
-     * @throws RuntimeException the sink's failure, if any
-     * @throws StoreException if the calling thread is interrupted while waiting
+     * @throws RuntimeException or {@link Error}: the sink's failure, if it was not thrown already
      */
     @Override
     public void close() {
         if (worker == null) {
-            sinkAll(chunk, filled);
+            Object[] last = chunk;
+            int count = filled;
             filled = 0;
+            sinkAll(last, count);
             return;
         }
-        try {
-            if (filled > 0) {
-                put(Arrays.copyOf(chunk, filled));
-                filled = 0;
-            }
-            put(END);
-            join();
-        } finally {
-            if (worker.isAlive()) { // interrupted: do not leave the worker blocked behind us
-                abandoned = true;
-                worker.interrupt();
-                queue.offer(END); // in case the sink swallowed the interrupt and the worker waits for more
-            }
+        if (filled > 0) {
+            put(Arrays.copyOf(chunk, filled));
+            filled = 0;
         }
+        put(END);
+        joinWorker();
         rethrowFailure();
     }
 
     /** The worker: sinks chunks until the end marker; after a failure it only discards them. */
     private void drain() {
-        try {
-            while (!abandoned) {
-                Object[] next = queue.take();
-                if (next == END) {
-                    return;
-                }
-                if (failure == null) {
-                    try {
-                        sinkAll(next, next.length);
-                    } catch (RuntimeException | Error e) {
-                        failure = e;
-                    }
+        while (true) {
+            Object[] next;
+            try {
+                next = queue.take();
+            } catch (InterruptedException e) {
+                continue; // nobody interrupts this private thread on purpose; the end marker will come
+            }
+            if (next == END) {
+                return;
+            }
+            if (failure == null) {
+                try {
+                    sinkAll(next, next.length);
+                } catch (RuntimeException | Error e) {
+                    failure = e;
                 }
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 
@@ -131,20 +124,38 @@ final class PipelinedLoader<T> implements Consumer<T>, AutoCloseable {
     }
 
     private void put(Object[] records) {
+        boolean interrupted = false;
         try {
-            queue.put(records);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new StoreException("Interrupted while loading the stored state", e);
+            while (true) {
+                try {
+                    queue.put(records);
+                    return;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
-    private void join() {
+    private void joinWorker() {
+        boolean interrupted = false;
         try {
-            worker.join();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new StoreException("Interrupted while loading the stored state", e);
+            while (true) {
+                try {
+                    worker.join();
+                    return;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -158,8 +169,6 @@ final class PipelinedLoader<T> implements Consumer<T>, AutoCloseable {
         if (f instanceof RuntimeException r) {
             throw r;
         }
-        if (f instanceof Error e) {
-            throw e;
-        }
+        throw (Error) f;
     }
 }

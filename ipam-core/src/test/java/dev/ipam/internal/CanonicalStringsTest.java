@@ -73,4 +73,16 @@ class CanonicalStringsTest {
         assertThat(again.owner()).isEqualTo("vm-0").isNotSameAs(first.owner());
         assertThat(again.environment()).isSameAs(first.environment());
     }
+
+    @Test
+    void aFieldWhoseFewValuesAlternateStaysShared() {
+        CanonicalStrings strings = new CanonicalStrings(1 << 16);
+        String prod = new String("prod");
+        String dev = new String("dev");
+        for (int i = 0; i < 5000; i++) {
+            strings.of(allocation("p", "vm-" + i, i % 2 == 0 ? prod : dev, "heat"));
+            strings.of(allocation("p", "vm-" + i, null, "heat"));
+        }
+        assertThat(strings.of(allocation("p", "vm-x", new String("prod"), "heat")).environment()).isSameAs(prod);
+    }
 }

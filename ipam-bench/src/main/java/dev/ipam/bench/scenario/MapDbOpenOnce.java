@@ -5,8 +5,9 @@ import java.nio.file.Path;
 
 /**
  * Child process of {@code mapdb-reload --fresh-jvms}: opens an existing store once in a JVM that
- * has run nothing else, as a restarted service would, and prints the seconds that
- * {@code Ipam.builder().build()} took on one line of standard output.
+ * has run nothing else, as a restarted service would, and prints on one line of standard output
+ * the seconds that {@code MapDbStore.open} plus {@code Ipam.builder().build()} took (what the
+ * scenario's in-process reopens time too).
  */
 public final class MapDbOpenOnce {
 

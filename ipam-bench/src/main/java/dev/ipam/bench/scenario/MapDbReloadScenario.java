@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Bulk load, reload time and heap per live allocation of a {@link MapDbStore}.
@@ -28,10 +29,14 @@ import java.util.List;
  * /10 pools, each with an owner ({@code tenant-0} … {@code tenant-999}), an environment
  * (prod/staging/dev/test), a name and a hostname, through {@code allocateAll} in chunks of
  * {@code --chunk} (LOWEST). It closes the {@link Ipam}, then in the same JVM reopens it
- * {@code --reopens} times, timing {@code Ipam.builder()...build()} from start to return (ready to
- * serve). After the last reopen, with that {@link Ipam} still open, it runs {@link System#gc()}
- * a few times and reports heap used (total and above the baseline measured before the build)
- * divided by the allocation count.
+ * {@code --reopens} times, timing {@code MapDbStore.open} and {@code Ipam.builder()...build()}
+ * from start to return (ready to serve). After the last reopen, with that {@link Ipam} still open,
+ * it runs {@link System#gc()} a few times and reports heap used (total and above the baseline
+ * measured before the build) divided by the allocation count.
+ *
+ * <p>With {@code --fresh-jvms N} it then opens the finished store once in each of N new JVMs
+ * ({@link MapDbOpenOnce}, same heap and collector options), which is what a restarted service
+ * sees: no compiled code yet and an untouched heap.
  */
 public final class MapDbReloadScenario implements Scenario {
 
@@ -106,28 +111,39 @@ public final class MapDbReloadScenario implements Scenario {
     }
 
     /**
-     * Runs {@link MapDbOpenOnce} on {@code file} in a new JVM with this JVM's {@code -X} options
-     * and class path, and returns the seconds it reports.
+     * Runs {@link MapDbOpenOnce} on {@code file} in a new JVM with this JVM's heap and collector
+     * options ({@code -Xms}, {@code -Xmx}, {@code -Xmn}, {@code -XX:+Use...GC}) and class path, and
+     * returns the seconds it reports. A child that has not finished after 30 minutes is killed.
      */
     private static double openInFreshJvm(Path file) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         for (String option : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (option.startsWith("-X")) {
+            if (option.startsWith("-Xms") || option.startsWith("-Xmx") || option.startsWith("-Xmn")
+                    || option.matches("-XX:\\+Use\\w*GC")) {
                 command.add(option);
             }
         }
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), MapDbOpenOnce.class.getName(),
                 file.toString()));
-        Process child = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        String output = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-        int exit = child.waitFor();
-        if (exit != 0) {
-            throw new IllegalStateException("Opening the store in a new JVM failed with exit code " + exit
-                    + ": " + output);
+        Path out = Files.createTempFile(file.getParent(), "open-once-", ".out");
+        Process child = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT)
+                .redirectOutput(out.toFile()).start();
+        try {
+            if (!child.waitFor(30, TimeUnit.MINUTES)) {
+                throw new IllegalStateException("Opening the store in a new JVM did not finish in 30 minutes");
+            }
+            String output = Files.readString(out, StandardCharsets.UTF_8).trim();
+            if (child.exitValue() != 0) {
+                throw new IllegalStateException("Opening the store in a new JVM failed with exit code "
+                        + child.exitValue() + ": " + output);
+            }
+            String[] lines = output.split("\\R");
+            return Double.parseDouble(lines[lines.length - 1]);
+        } finally {
+            child.destroyForcibly();
+            Files.deleteIfExists(out);
         }
-        String[] lines = output.split("\\R");
-        return Double.parseDouble(lines[lines.length - 1]);
     }
 
     static Ipam open(Path file) {
