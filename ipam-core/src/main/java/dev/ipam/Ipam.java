@@ -122,7 +122,7 @@ public interface Ipam extends AutoCloseable {
         /**
          * Loads the store's state and returns a ready {@link Ipam}. Blocks while loading. Loading
          * uses one short-lived helper thread at a time (named {@code ipam-load}) once there are
-         * several pools or thousands of allocations; none is left running when this method returns.
+         * thousands of allocations; none is left running when this method returns.
          *
          * @throws IllegalStateException if the store or access policy was not set
          * @throws StoreException if the store cannot be read

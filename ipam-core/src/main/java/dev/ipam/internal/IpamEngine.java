@@ -240,14 +240,16 @@ public final class IpamEngine implements Ipam {
     }
 
     /**
-     * Builds the loaded pools' lookup structures, largest pools first, on this thread and one
-     * helper thread (pools are independent). Waits for the helper without regard to interrupts
+     * Builds the loaded pools' lookup structures, largest pools first, on this thread and (once
+     * there are several pools and at least {@value PipelinedLoader#CHUNK} allocations, below which a
+     * thread costs more than it saves) one helper thread: pools are independent. Waits for the helper without regard to interrupts
      * (an interrupt that arrives meanwhile is set again afterwards). A failure of this thread is
      * thrown, with the helper's added as suppressed; otherwise the helper's failure is thrown.
      */
     private static void finishLoading(Collection<PoolState> loaded) {
         List<PoolState> pools = new ArrayList<>(loaded);
-        if (pools.size() < 2) {
+        long allocations = pools.stream().mapToLong(PoolState::allocatedCount).sum();
+        if (pools.size() < 2 || allocations < PipelinedLoader.CHUNK) {
             pools.forEach(PoolState::finishLoading);
             return;
         }
@@ -270,7 +272,7 @@ public final class IpamEngine implements Ipam {
             failure = e;
             work.clear(); // let the helper stop after its current pool
         }
-        joinUninterruptibly(helper);
+        Uninterruptibly.await(helper::join);
         Throwable other = helperFailure.get();
         if (failure == null) {
             failure = other;
@@ -282,21 +284,6 @@ public final class IpamEngine implements Ipam {
         }
         if (failure != null) {
             throw (Error) failure;
-        }
-    }
-
-    private static void joinUninterruptibly(Thread thread) {
-        boolean interrupted = false;
-        while (true) {
-            try {
-                thread.join();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
         }
     }
 

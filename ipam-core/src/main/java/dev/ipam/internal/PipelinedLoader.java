@@ -90,7 +90,7 @@ final class PipelinedLoader<T> implements Consumer<T>, AutoCloseable {
             filled = 0;
         }
         put(END);
-        joinWorker();
+        Uninterruptibly.await(worker::join);
         rethrowFailure();
     }
 
@@ -124,39 +124,7 @@ final class PipelinedLoader<T> implements Consumer<T>, AutoCloseable {
     }
 
     private void put(Object[] records) {
-        boolean interrupted = false;
-        try {
-            while (true) {
-                try {
-                    queue.put(records);
-                    return;
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
-    }
-
-    private void joinWorker() {
-        boolean interrupted = false;
-        try {
-            while (true) {
-                try {
-                    worker.join();
-                    return;
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        Uninterruptibly.await(() -> queue.put(records));
     }
 
     /** Throws the sink's failure, once: a later call (such as {@code close} after {@code accept}) does not repeat it. */
