@@ -19,10 +19,16 @@ import java.util.Map;
  * pages of {@value #PAGE_SIZE} slots. Strings that repeat across allocations (owner, environment,
  * caller) are kept as references; name and host name, usually unique, are packed into one UTF-8
  * byte array per slot ({@link PackedText}). {@link Allocation} records are built on read and are equal to the ones
- * added. The address and key indexes are {@link SlotIndex open-addressing arrays of hash and slot}.
- * Compared with hash maps of records this needs a fraction of the heap per allocation, few objects
- * for the collector to trace, and no pointer chasing to find an address. Freed slots are reused;
- * pages and indexes do not shrink.
+ * added. The key index is a {@link SlotIndex}, an open-addressing array of hash and slot. So is the
+ * address index while the pool is sparsely used; a table given the pool's {@link AddressOffsets}
+ * switches, once a {@value #DIRECT_FILL_DIVISOR}th of the pool is allocated, to
+ * {@link OffsetSlots}: one entry per address of the pool, by offset. That costs at most as much
+ * heap as the hash index from that fill on, and unlike a hash it keeps neighbouring addresses in
+ * neighbouring entries, which is what keeps allocating in a nearly full pool from missing the
+ * processor's caches and address translation buffers on every index access. Compared with hash
+ * maps of records this needs a fraction of the heap per allocation, few objects for the collector
+ * to trace, and no pointer chasing to find an address. Freed slots are reused; pages and indexes
+ * do not shrink, and the address index does not switch back.
  *
  * <p>At most one allocation per address (the caller marks occupancy first); an environment key
  * normally maps to one live allocation, but a foreign change may bind a key that this instance
@@ -36,6 +42,9 @@ final class AllocationTable {
     private static final int PAGE_BITS = 10;
     static final int PAGE_SIZE = 1 << PAGE_BITS;
     private static final int PAGE_MASK = PAGE_SIZE - 1;
+
+    /** The address index goes by offset once at least {@code 1 / DIRECT_FILL_DIVISOR} of the pool is allocated. */
+    static final int DIRECT_FILL_DIVISOR = 4;
 
     private static final int OWNER_CHAIN = 0;
     private static final int ENVIRONMENT_CHAIN = 1;
@@ -149,7 +158,12 @@ final class AllocationTable {
     private int freeHead = NONE;
     private int size;
 
-    private final SlotIndex byAddress = new SlotIndex();
+    /** The address index while it is hashed; empty once {@link #byOffset} replaces it. */
+    private SlotIndex byAddress = new SlotIndex();
+    /** The pool's address numbering; null if the address index always stays hashed. */
+    private final AddressOffsets offsets;
+    /** The address index by offset, once the pool is full enough; null before. */
+    private OffsetSlots byOffset;
     private final SlotIndex byKey = new SlotIndex();
     private final Chains byOwner = new Chains(OWNER_CHAIN);
     private final Chains byEnvironment = new Chains(ENVIRONMENT_CHAIN);
@@ -159,9 +173,27 @@ final class AllocationTable {
     private int pendingAddressCount;
     private int pendingKeyCount;
 
+    /** A table whose address index stays hashed. */
     AllocationTable(String pool, boolean ipv4) {
+        this(pool, ipv4, null);
+    }
+
+    /**
+     * A table whose address index goes by offset once the pool is full enough.
+     *
+     * @param offsets the numbering of the pool's addresses, at most 2^32 of them; null to keep
+     *     the address index hashed
+     */
+    AllocationTable(String pool, boolean ipv4, AddressOffsets offsets) {
         this.pool = pool;
         this.ipv4 = ipv4;
+        this.offsets = offsets;
+    }
+
+    /** Whether the address index goes by offset (for tests). */
+    boolean indexesByOffset() {
+        indexLoaded();
+        return byOffset != null;
     }
 
     /** Live allocations. */
@@ -174,7 +206,7 @@ final class AllocationTable {
     /** The allocation of {@code address}, or null. */
     Allocation get(IpAddress address) {
         indexLoaded();
-        int slot = byAddress.slotAt(probeAddress(address));
+        int slot = slotOf(address);
         return slot == NONE ? null : read(slot, address);
     }
 
@@ -229,11 +261,17 @@ final class AllocationTable {
     void add(Allocation a, boolean replaceKey) {
         indexLoaded();
         IpAddress address = a.address();
-        if (byAddress.slotAt(probeAddress(address)) != NONE) {
+        long offset = byOffset == null ? NONE : requireOffset(address);
+        if ((byOffset == null ? byAddress.slotAt(probeAddress(address)) : byOffset.slotAt(offset)) != NONE) {
             throw new IllegalStateException("Address " + address + " of pool '" + pool + "' already has an allocation");
         }
         int slot = store(a);
-        byAddress.insert(addressHash(address.high(), address.low()), slot);
+        if (byOffset == null) {
+            byAddress.insert(addressHash(address.high(), address.low()), slot);
+            indexByOffsetIfFull();
+        } else {
+            byOffset.set(offset, slot);
+        }
         if (a.environment() != null) {
             byte[] name = PackedText.nameBytes(page(slot).text[slot & PAGE_MASK]);
             int keyPos = probeKey(a.environment(), name);
@@ -273,7 +311,21 @@ final class AllocationTable {
         if (pendingAddresses == null && pendingKeys == null) {
             return;
         }
-        if (pendingAddresses != null) {
+        if (pendingAddresses != null && byOffset == null && offsets != null
+                && (long) size * DIRECT_FILL_DIVISOR >= offsets.count()) {
+            indexByOffset();
+        }
+        if (pendingAddresses != null && byOffset != null) {
+            for (int n = 0; n < pendingAddressCount; n++) {
+                int added = (int) pendingAddresses[n] - 1;
+                long offset = offsetOfSlot(added);
+                if (byOffset.slotAt(offset) != NONE) {
+                    throw new IllegalStateException("Two stored allocations of " + addressAt(added)
+                            + " in pool '" + pool + "'");
+                }
+                byOffset.set(offset, added);
+            }
+        } else if (pendingAddresses != null) {
             byAddress.insertAll(pendingAddresses, pendingAddressCount, (placed, added) -> {
                 if (low(placed) == low(added) && (ipv4 || high(placed) == high(added))) {
                     throw new IllegalStateException("Two stored allocations of " + addressAt(added)
@@ -296,6 +348,46 @@ final class AllocationTable {
         pendingKeys = null;
         pendingAddressCount = 0;
         pendingKeyCount = 0;
+    }
+
+    /** Switches the address index to offsets if the pool has become full enough. */
+    private void indexByOffsetIfFull() {
+        if (offsets != null && (long) size * DIRECT_FILL_DIVISOR >= offsets.count()) {
+            indexByOffset();
+        }
+    }
+
+    /** Moves the hashed address index's entries into a new index by offset, and drops the hashed one. */
+    private void indexByOffset() {
+        OffsetSlots direct = new OffsetSlots(offsets.count());
+        byAddress.forEachSlot(slot -> direct.set(offsetOfSlot(slot), slot));
+        byOffset = direct;
+        byAddress = new SlotIndex();
+    }
+
+    private long offsetOfSlot(int slot) {
+        long offset = offsets.offsetOf(ipv4 ? 0L : high(slot), low(slot));
+        if (offset < 0) {
+            throw new IllegalStateException("Address " + addressAt(slot) + " is not in pool '" + pool + "'");
+        }
+        return offset;
+    }
+
+    private long requireOffset(IpAddress address) {
+        long offset = offsets.offsetOf(address.high(), address.low());
+        if (offset < 0) {
+            throw new IllegalStateException("Address " + address + " is not in pool '" + pool + "'");
+        }
+        return offset;
+    }
+
+    /** The slot of an address, or {@link #NONE}. */
+    private int slotOf(IpAddress address) {
+        if (byOffset == null) {
+            return byAddress.slotAt(probeAddress(address));
+        }
+        long offset = offsets.offsetOf(address.high(), address.low());
+        return offset < 0 ? NONE : byOffset.slotAt(offset);
     }
 
     private static long[] appendEntry(long[] entries, int index, int hash, int slot) {
@@ -350,12 +442,22 @@ final class AllocationTable {
      */
     boolean remove(IpAddress address) {
         indexLoaded();
-        int pos = probeAddress(address);
-        int slot = byAddress.slotAt(pos);
-        if (slot == NONE) {
-            return false;
+        int slot;
+        if (byOffset == null) {
+            int pos = probeAddress(address);
+            slot = byAddress.slotAt(pos);
+            if (slot == NONE) {
+                return false;
+            }
+            byAddress.removeAt(pos);
+        } else {
+            long offset = offsets.offsetOf(address.high(), address.low());
+            slot = offset < 0 ? NONE : byOffset.slotAt(offset);
+            if (slot == NONE) {
+                return false;
+            }
+            byOffset.clear(offset);
         }
-        byAddress.removeAt(pos);
         Page p = page(slot);
         int i = slot & PAGE_MASK;
         byOwner.unlink(p.owner[i], slot);

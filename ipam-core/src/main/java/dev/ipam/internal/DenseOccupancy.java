@@ -12,9 +12,11 @@ import java.util.random.RandomGenerator;
  * {@link HierarchicalBitmap}, indexed by the address's offset in the pool's ranges laid end to end
  * (so exclusions cost no bits). Not thread-safe.
  */
-final class DenseOccupancy implements Occupancy {
+final class DenseOccupancy implements Occupancy, AddressOffsets {
 
     private final IpAddress[] firsts;
+    private final long[] firstHighs;
+    private final long[] firstLows;
     private final long[] startOffsets;
     private final long[] sizes;
     private final HierarchicalBitmap bits;
@@ -22,12 +24,16 @@ final class DenseOccupancy implements Occupancy {
     DenseOccupancy(List<AddressRange> ranges, long capacity) {
         int n = ranges.size();
         firsts = new IpAddress[n];
+        firstHighs = new long[n];
+        firstLows = new long[n];
         startOffsets = new long[n];
         sizes = new long[n];
         long offset = 0;
         for (int i = 0; i < n; i++) {
             AddressRange r = ranges.get(i);
             firsts[i] = r.first();
+            firstHighs[i] = r.first().high();
+            firstLows[i] = r.first().low();
             startOffsets[i] = offset;
             sizes[i] = r.sizeAsLong();
             offset += sizes[i];
@@ -55,6 +61,30 @@ final class DenseOccupancy implements Occupancy {
             throw new IllegalArgumentException("Address " + address + " is not in the pool");
         }
         return startOffsets[lo] + d;
+    }
+
+    @Override
+    public long count() {
+        return bits.capacity();
+    }
+
+    @Override
+    public long offsetOf(long high, long low) {
+        int lo = 0;
+        int hi = firstLows.length - 1;
+        while (lo < hi) { // last range whose first <= address, comparing 128-bit unsigned
+            int mid = (lo + hi + 1) >>> 1;
+            int c = Long.compareUnsigned(firstHighs[mid], high);
+            if (c < 0 || c == 0 && Long.compareUnsigned(firstLows[mid], low) <= 0) {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        long dl = low - firstLows[lo];
+        long dh = high - firstHighs[lo] - (Long.compareUnsigned(low, firstLows[lo]) < 0 ? 1 : 0);
+        // A range holds at most 2^32 addresses, so an address in it is less than 2^32 past its first.
+        return dh == 0 && dl >= 0 && dl < sizes[lo] ? startOffsets[lo] + dl : -1;
     }
 
     IpAddress addressAt(long offset) {

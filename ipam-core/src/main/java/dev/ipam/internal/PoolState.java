@@ -80,7 +80,8 @@ final class PoolState {
         this.pool = pool;
         this.ordinal = ordinal;
         this.occupancy = Occupancy.forRanges(pool.spec().effectiveRanges(), pool.spec().capacity());
-        this.allocations = new AllocationTable(pool.name(), pool.spec().isIpv4());
+        this.allocations = new AllocationTable(pool.name(), pool.spec().isIpv4(),
+                occupancy instanceof DenseOccupancy dense ? dense : null);
     }
 
     String name() {

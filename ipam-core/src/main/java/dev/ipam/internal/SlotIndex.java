@@ -110,6 +110,17 @@ final class SlotIndex {
         size--;
     }
 
+    /** Calls {@code action} with the slot of every entry, in position order. */
+    void forEachSlot(java.util.function.IntConsumer action) {
+        for (long[] page : pages) {
+            for (long e : page) {
+                if (e != EMPTY) {
+                    action.accept((int) e - 1);
+                }
+            }
+        }
+    }
+
     /** Decides what a bulk insert does with an entry whose hash equals one already placed. */
     interface SameKey {
         /**

@@ -32,6 +32,13 @@ import net.jqwik.api.ShrinkingMode;
  * MAC extremes and instants with negative seconds and all nano values. After every step the size
  * and the touched address are compared, and every {@value #FULL_CHECK_EVERY} steps every address,
  * key (present and absent), owner and environment query.
+ *
+ * <p>Each family runs twice: with the address index hashed throughout, and with the pool's
+ * {@link AddressOffsets} (a numbering of the space, with a random number of further addresses
+ * never used, so the switch to the index by offset comes at a random fill, during the load or at
+ * a later add, or never). The runs with offsets check after every step that the index has switched
+ * exactly when a {@link AllocationTable#DIRECT_FILL_DIVISOR}th of the numbered addresses has been
+ * live, and never switches back.
  */
 class AllocationTableFuzzTest {
 
@@ -56,12 +63,53 @@ class AllocationTableFuzzTest {
 
     @Property(tries = 12, shrinking = ShrinkingMode.OFF)
     void ipv4BehavesLikeTheModel(@ForAll long seed) {
-        new Run(seed, true).run();
+        new Run(seed, true, false).run();
     }
 
     @Property(tries = 12, shrinking = ShrinkingMode.OFF)
     void ipv6BehavesLikeTheModel(@ForAll long seed) {
-        new Run(seed, false).run();
+        new Run(seed, false, false).run();
+    }
+
+    @Property(tries = 12, shrinking = ShrinkingMode.OFF)
+    void ipv4WithOffsetsBehavesLikeTheModel(@ForAll long seed) {
+        new Run(seed, true, true).run();
+    }
+
+    @Property(tries = 12, shrinking = ShrinkingMode.OFF)
+    void ipv6WithOffsetsBehavesLikeTheModel(@ForAll long seed) {
+        new Run(seed, false, true).run();
+    }
+
+    /** The space's addresses numbered in a random order, among {@code count} offsets. */
+    private static AddressOffsets numbering(List<IpAddress> space, long count, SplittableRandom random) {
+        List<IpAddress> shuffled = new ArrayList<>(space);
+        java.util.Collections.shuffle(shuffled, new java.util.Random(random.nextLong()));
+        Map<IpAddress, Long> offsets = new HashMap<>();
+        for (IpAddress address : shuffled) {
+            long offset;
+            do {
+                offset = random.nextLong(count);
+            } while (offsets.containsValue(offset));
+            offsets.put(address, offset);
+        }
+        return new AddressOffsets() {
+            @Override
+            public long count() {
+                return count;
+            }
+
+            @Override
+            public long offsetOf(long high, long low) {
+                for (Map.Entry<IpAddress, Long> e : offsets.entrySet()) {
+                    IpAddress a = e.getKey();
+                    if (a.high() == high && a.low() == low) {
+                        return e.getValue();
+                    }
+                }
+                return -1;
+            }
+        };
     }
 
     /** One sequence of operations against the table and the model. */
@@ -70,15 +118,29 @@ class AllocationTableFuzzTest {
         final SplittableRandom random;
         final List<IpAddress> space;
         final AllocationTable table;
+        final AddressOffsets offsets;
         final Map<IpAddress, Allocation> live = new HashMap<>();
+        /** Whether the live count has reached the switch point (with offsets). */
+        boolean switchDue;
         final Map<Key, IpAddress> keys = new HashMap<>();
         String where;
 
-        Run(long seed, boolean ipv4) {
+        Run(long seed, boolean ipv4, boolean withOffsets) {
             this.seed = seed;
             this.random = new SplittableRandom(seed);
             this.space = addressSpace(ipv4, random);
-            this.table = new AllocationTable(POOL, ipv4);
+            this.offsets = withOffsets ? numbering(space, space.size() + random.nextInt(4 * space.size()), random) : null;
+            this.table = new AllocationTable(POOL, ipv4, offsets);
+        }
+
+        /** The index goes by offset from the first time a quarter of the offsets is live, for good. */
+        void checkIndexKind() {
+            if (offsets == null) {
+                assertThat(table.indexesByOffset()).as(where).isFalse();
+                return;
+            }
+            switchDue |= (long) live.size() * AllocationTable.DIRECT_FILL_DIVISOR >= offsets.count();
+            assertThat(table.indexesByOffset()).as(where + " index by offset").isEqualTo(switchDue);
         }
 
         void run() {
@@ -97,6 +159,7 @@ class AllocationTableFuzzTest {
                 }
                 assertThat(table.size()).as(where).isEqualTo(live.size());
                 assertThat(table.get(address)).as(where).isEqualTo(live.get(address));
+                checkIndexKind();
                 if (step % FULL_CHECK_EVERY == 0) {
                     checkEverything();
                 }
@@ -131,6 +194,7 @@ class AllocationTableFuzzTest {
             }
             assertThat(table.size()).as(where).isEqualTo(live.size());
             checkEverything();
+            checkIndexKind();
         }
 
         void add(IpAddress address) {

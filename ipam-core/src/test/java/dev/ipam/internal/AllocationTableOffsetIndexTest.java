@@ -1,0 +1,124 @@
+package dev.ipam.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ipam.Allocation;
+import dev.ipam.address.AddressRange;
+import dev.ipam.address.IpAddress;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * When {@link AllocationTable}'s address index switches from hashed to by offset, with the
+ * numbering of a real {@link DenseOccupancy}: exactly at a {@link AllocationTable#DIRECT_FILL_DIVISOR}th
+ * of the pool, by adding or by loading, across a range boundary and {@link OffsetSlots} pages.
+ * {@link AllocationTableFuzzTest} checks the rules at random fills.
+ */
+class AllocationTableOffsetIndexTest {
+
+    /** 10.0.0.0 … 10.0.0.63 and 10.1.0.0 … 10.1.0.63: 128 offsets, the switch at 32 allocations. */
+    private static final List<AddressRange> TWO_RANGES = List.of(
+            AddressRange.of(IpAddress.parse("10.0.0.0"), IpAddress.parse("10.0.0.63")),
+            AddressRange.of(IpAddress.parse("10.1.0.0"), IpAddress.parse("10.1.0.63")));
+
+    @Test
+    void addingSwitchesAtAQuarterOfThePoolAndKeepsEveryAddress() {
+        DenseOccupancy numbering = new DenseOccupancy(TWO_RANGES, 128);
+        AllocationTable table = new AllocationTable("p", true, numbering);
+        List<IpAddress> addresses = everyOtherAddress(); // 64 addresses, alternating between the ranges
+        for (int i = 0; i < 32; i++) {
+            assertThat(table.indexesByOffset()).as("after %d adds", i).isFalse();
+            table.add(allocation(addresses.get(i)), true);
+        }
+        assertThat(table.indexesByOffset()).isTrue();
+        for (int i = 0; i < 32; i++) {
+            assertThat(table.get(addresses.get(i))).isEqualTo(allocation(addresses.get(i)));
+        }
+        for (int i = 32; i < 64; i++) {
+            assertThat(table.get(addresses.get(i))).isNull();
+            table.add(allocation(addresses.get(i)), true);
+        }
+        assertThatThrownBy(() -> table.add(allocation(addresses.get(7)), true))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining(addresses.get(7).toString());
+        for (int i = 0; i < 64; i += 2) {
+            assertThat(table.remove(addresses.get(i))).isTrue();
+            assertThat(table.remove(addresses.get(i))).isFalse();
+        }
+        assertThat(table.indexesByOffset()).as("never switches back").isTrue();
+        for (int i = 0; i < 64; i++) {
+            assertThat(table.get(addresses.get(i))).isEqualTo(i % 2 == 0 ? null : allocation(addresses.get(i)));
+        }
+        assertThat(table.size()).isEqualTo(32);
+        assertThat(table.get(IpAddress.parse("10.2.0.0"))).as("not in the pool").isNull();
+        assertThat(table.remove(IpAddress.parse("10.0.0.64"))).as("not in the pool").isFalse();
+    }
+
+    @Test
+    void loadingSwitchesFromAQuarterOfThePool() {
+        List<IpAddress> addresses = everyOtherAddress();
+        AllocationTable below = new AllocationTable("p", true, new DenseOccupancy(TWO_RANGES, 128));
+        AllocationTable at = new AllocationTable("p", true, new DenseOccupancy(TWO_RANGES, 128));
+        for (int i = 0; i < 32; i++) {
+            if (i < 31) {
+                below.load(allocation(addresses.get(i)));
+            }
+            at.load(allocation(addresses.get(i)));
+        }
+        assertThat(below.indexesByOffset()).isFalse();
+        assertThat(at.indexesByOffset()).isTrue();
+        for (int i = 0; i < 64; i++) {
+            assertThat(at.get(addresses.get(i))).isEqualTo(i < 32 ? allocation(addresses.get(i)) : null);
+        }
+        below.add(allocation(addresses.get(31)), true);
+        assertThat(below.indexesByOffset()).as("the 32nd allocation, added").isTrue();
+        for (int i = 0; i < 64; i++) {
+            assertThat(below.get(addresses.get(i))).isEqualTo(i < 32 ? allocation(addresses.get(i)) : null);
+        }
+    }
+
+    @Test
+    void loadingTheSameAddressTwiceIsRefusedWhenIndexedByOffset() {
+        AllocationTable table = new AllocationTable("p", true, new DenseOccupancy(TWO_RANGES, 128));
+        List<IpAddress> addresses = everyOtherAddress();
+        for (int i = 0; i < 40; i++) {
+            table.load(allocation(addresses.get(i)));
+        }
+        table.load(allocation(addresses.get(3)));
+        assertThatThrownBy(table::indexLoaded)
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("Two stored allocations of " + addresses.get(3));
+    }
+
+    /** A /14 (262,144 offsets, 16 pages of entries) filled from the top down past a quarter. */
+    @Test
+    void manyPagesOfEntries() {
+        AddressRange range = AddressRange.of(IpAddress.parse("10.4.0.0"), IpAddress.parse("10.7.255.255"));
+        AllocationTable table = new AllocationTable("p", true, new DenseOccupancy(List.of(range), range.sizeAsLong()));
+        long first = range.first().low();
+        int count = (int) (range.sizeAsLong() / 3);
+        for (int i = 0; i < count; i++) {
+            table.add(allocation(IpAddress.ofIpv4(range.last().low() - 3L * i)), true);
+        }
+        assertThat(table.indexesByOffset()).isTrue();
+        for (long low = first; low <= range.last().low(); low++) {
+            boolean live = (range.last().low() - low) % 3 == 0 && (range.last().low() - low) / 3 < count;
+            assertThat(table.get(IpAddress.ofIpv4(low))).as("%s", low).isEqualTo(live ? allocation(IpAddress.ofIpv4(low)) : null);
+        }
+    }
+
+    private static List<IpAddress> everyOtherAddress() {
+        List<IpAddress> addresses = new java.util.ArrayList<>();
+        for (int i = 0; i < 32; i++) {
+            addresses.add(IpAddress.parse("10.0.0." + (63 - 2 * i)));
+            addresses.add(IpAddress.parse("10.1.0." + 2 * i));
+        }
+        return addresses;
+    }
+
+    private static Allocation allocation(IpAddress address) {
+        return new Allocation("p", address, "owner-" + address.low() % 3, "env", "vm-" + address, null, null,
+                Instant.ofEpochSecond(1_700_000_000L + address.low()), "svc");
+    }
+}
