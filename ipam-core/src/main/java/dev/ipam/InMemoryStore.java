@@ -27,8 +27,9 @@ import java.util.function.Consumer;
  * the allowed transitions only) before anything is applied.
  *
  * <p>Implementation notes: everything the store knows about one address (its state in each pool
- * that holds it, and its history) sits in one record, found by one hash lookup per change; the
- * check, the update and the history append all use that record. Each journal slot points at its
+ * that holds it, and its history) sits in one record, found by one hash lookup per change in an
+ * {@link AddressTable}, whose chains run through the records themselves; the check, the update and
+ * the history append all use that record. Each journal slot points at its
  * address's record, so dropping old entries past the journal limit needs no lookup at all. A
  * change therefore costs one lookup in a table of all known addresses, however many there are;
  * in a store of millions that lookup misses the processor's caches, the rest of the work does not
@@ -82,7 +83,7 @@ public final class InMemoryStore implements IpamStore {
     /** The committed data of a store whose JVM "restarted". */
     private static final class Data {
         final Map<String, PoolData> pools = new LinkedHashMap<>();
-        final Map<IpAddress, StoredAddress> addresses = new HashMap<>();
+        final AddressTable addresses = new AddressTable();
         final ArrayList<Slot> journal = new ArrayList<>();
         final Map<String, Long> listenerPositions = new HashMap<>();
         final int journalLimit;
@@ -100,7 +101,7 @@ public final class InMemoryStore implements IpamStore {
         /** Forgets an address's record once it holds neither a state nor history. */
         void forgetIfEmpty(StoredAddress stored) {
             if (stored.isEmpty()) {
-                addresses.remove(stored.address, stored);
+                addresses.remove(stored);
             }
         }
     }
@@ -125,7 +126,7 @@ public final class InMemoryStore implements IpamStore {
             pools.add(p.pool);
             lastReleases.addAll(p.lastReleaseByKey.values());
         }
-        data.addresses.values().forEach(stored -> stored.forEachState(value -> {
+        data.addresses.forEach(stored -> stored.forEachState(value -> {
             if (value instanceof Allocation a) {
                 allocations.add(a);
             } else if (value instanceof Hold h) {
@@ -300,7 +301,7 @@ public final class InMemoryStore implements IpamStore {
             return null;
         }
         PoolData p = data.pools.get(change.pool());
-        StoredAddress stored = data.addresses.computeIfAbsent(addressOf(change), StoredAddress::new);
+        StoredAddress stored = data.addresses.getOrCreate(addressOf(change));
         String pool = p.name; // stored states all use the pool's own instance, so equals mostly stops at ==
         if (change instanceof Change.Allocated a) {
             stored.put(pool, a.allocation());
@@ -365,7 +366,7 @@ public final class InMemoryStore implements IpamStore {
     @Override
     public synchronized void pruneHistory(Instant cutoff, long deliveredUpTo) {
         ensureOpen();
-        data.addresses.values().removeIf(stored -> {
+        data.addresses.removeIf(stored -> {
             stored.pruneHistory(cutoff);
             return stored.isEmpty();
         });

@@ -24,7 +24,13 @@ final class StoredAddress {
 
     private static final JournalEntry[] NO_HISTORY = new JournalEntry[0];
 
-    final IpAddress address;
+    /** The address's bits and its {@link AddressTable} hash, compared without another object. */
+    final long high;
+    final long low;
+    final boolean ipv4;
+    final int hash;
+    /** The next record of the same {@link AddressTable} bucket. */
+    StoredAddress next;
     /** The pool of the first live state, or null when the address is free everywhere. */
     private String pool;
     private Object value;
@@ -35,8 +41,15 @@ final class StoredAddress {
     private int historyStart;
     private int historyEnd;
 
-    StoredAddress(IpAddress address) {
-        this.address = address;
+    StoredAddress(IpAddress address, int hash) {
+        this.high = address.high();
+        this.low = address.low();
+        this.ipv4 = address.isIpv4();
+        this.hash = hash;
+    }
+
+    boolean is(long high, long low, boolean ipv4) {
+        return this.low == low && this.high == high && this.ipv4 == ipv4;
     }
 
     /** The address's state in {@code pool}. */

@@ -1,0 +1,156 @@
+package dev.ipam;
+
+import dev.ipam.address.IpAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+
+/**
+ * {@link InMemoryStore}'s records by address: a chained hash table whose chains run through the
+ * records themselves ({@link StoredAddress#next}), each record carrying its address's bits and
+ * hash. A lookup reads one bucket and the records of its chain, where a {@code HashMap} reads an
+ * entry node and a key object as well, each a cache miss in a table of millions.
+ *
+ * <p>Buckets keep neighbouring addresses together, as {@code HashMap} with
+ * {@link IpAddress#hashCode} does: the hash is the address's low 32 bits, XORed with a mix of the
+ * other bits under a key chosen per table. Addresses that differ only in their low 32 bits (an
+ * IPv4 pool, a run of an IPv6 subnet) land in neighbouring buckets, and no pattern of addresses
+ * chosen without knowing the key falls into one bucket. The table doubles when it holds more
+ * records than three quarters of its buckets; it does not shrink. Not thread-safe: the store
+ * guards it with its own lock.
+ */
+final class AddressTable {
+
+    private static final int MAX_BUCKETS = 1 << 30;
+
+    private final long key = ThreadLocalRandom.current().nextLong();
+    private StoredAddress[] buckets = new StoredAddress[16];
+    private int size;
+
+    int size() {
+        return size;
+    }
+
+    /** The record of an address, or null. */
+    StoredAddress get(IpAddress address) {
+        long high = address.high();
+        long low = address.low();
+        boolean ipv4 = address.isIpv4();
+        int hash = hash(high, low, ipv4);
+        for (StoredAddress r = buckets[hash & (buckets.length - 1)]; r != null; r = r.next) {
+            if (r.hash == hash && r.is(high, low, ipv4)) {
+                return r;
+            }
+        }
+        return null;
+    }
+
+    /** The record of an address, made (empty) if there is none. */
+    StoredAddress getOrCreate(IpAddress address) {
+        StoredAddress found = get(address);
+        if (found != null) {
+            return found;
+        }
+        if (size >= buckets.length - (buckets.length >>> 2)) {
+            grow();
+        }
+        StoredAddress created = new StoredAddress(address, hash(address.high(), address.low(), address.isIpv4()));
+        int b = created.hash & (buckets.length - 1);
+        created.next = buckets[b];
+        buckets[b] = created;
+        size++;
+        return created;
+    }
+
+    /** Removes this record (by identity); does nothing if it is not in the table. */
+    void remove(StoredAddress record) {
+        int b = record.hash & (buckets.length - 1);
+        StoredAddress previous = null;
+        for (StoredAddress r = buckets[b]; r != null; previous = r, r = r.next) {
+            if (r == record) {
+                if (previous == null) {
+                    buckets[b] = r.next;
+                } else {
+                    previous.next = r.next;
+                }
+                r.next = null;
+                size--;
+                return;
+            }
+        }
+    }
+
+    /** Calls {@code action} with every record, bucket by bucket. */
+    void forEach(Consumer<StoredAddress> action) {
+        for (StoredAddress head : buckets) {
+            for (StoredAddress r = head; r != null; r = r.next) {
+                action.accept(r);
+            }
+        }
+    }
+
+    /** Removes every record that {@code filter} accepts (it is called once per record). */
+    void removeIf(Predicate<StoredAddress> filter) {
+        List<StoredAddress> removed = new ArrayList<>();
+        forEach(r -> {
+            if (filter.test(r)) {
+                removed.add(r);
+            }
+        });
+        removed.forEach(this::remove);
+    }
+
+    /** Doubles the buckets; each chain splits in two, keeping its order. */
+    private void grow() {
+        if (buckets.length >= MAX_BUCKETS) {
+            return; // chains grow longer from here on; the table still works
+        }
+        StoredAddress[] old = buckets;
+        StoredAddress[] bigger = new StoredAddress[old.length * 2];
+        for (int b = 0; b < old.length; b++) {
+            StoredAddress lowHead = null;
+            StoredAddress lowTail = null;
+            StoredAddress highHead = null;
+            StoredAddress highTail = null;
+            for (StoredAddress r = old[b], next; r != null; r = next) {
+                next = r.next;
+                r.next = null;
+                if ((r.hash & old.length) == 0) {
+                    if (lowTail == null) {
+                        lowHead = r;
+                    } else {
+                        lowTail.next = r;
+                    }
+                    lowTail = r;
+                } else {
+                    if (highTail == null) {
+                        highHead = r;
+                    } else {
+                        highTail.next = r;
+                    }
+                    highTail = r;
+                }
+            }
+            bigger[b] = lowHead;
+            bigger[b + old.length] = highHead;
+        }
+        buckets = bigger;
+    }
+
+    /**
+     * The low 32 bits XORed with a keyed mix (MurmurHash3's 64-bit finaliser) of the other bits
+     * and the family, then spread like {@code HashMap} spreads hash codes.
+     */
+    int hash(long high, long low, boolean ipv4) {
+        long rest = (low >>> 32) ^ high * 0x9E3779B97F4A7C15L ^ (ipv4 ? 0L : 0x632BE59BD9B4E019L) ^ key;
+        rest ^= rest >>> 33;
+        rest *= 0xFF51AFD7ED558CCDL;
+        rest ^= rest >>> 33;
+        rest *= 0xC4CEB9FE1A85EC53L;
+        rest ^= rest >>> 33;
+        int h = (int) low ^ (int) rest;
+        return h ^ (h >>> 16);
+    }
+}
