@@ -14,12 +14,15 @@ import java.util.function.Predicate;
  * entry node and a key object as well, each a cache miss in a table of millions.
  *
  * <p>Buckets keep neighbouring addresses together, as {@code HashMap} with
- * {@link IpAddress#hashCode} does: the hash is the address's low 32 bits, XORed with a mix of the
- * other bits under a key chosen per table. Addresses that differ only in their low 32 bits (an
- * IPv4 pool, a run of an IPv6 subnet) land in neighbouring buckets, and no pattern of addresses
- * chosen without knowing the key falls into one bucket. The table doubles when it holds more
- * records than three quarters of its buckets; it does not shrink. Not thread-safe: the store
- * guards it with its own lock.
+ * {@link IpAddress#hashCode} does: the hash is the address's low 32 bits XORed with a keyed mix of
+ * the other 96 bits and the family (the key is chosen per table), then spread as {@code HashMap}
+ * spreads hash codes. Addresses that share their other 96 bits (all of IPv4, a run of an IPv6
+ * subnet) get distinct hashes and neighbouring buckets, and collide only as their hashes do modulo
+ * the table size, as in a {@code HashMap}; addresses that differ above their low 32 bits are told
+ * apart by the keyed mix, so no set of them chosen without knowing the key falls into one bucket.
+ * Unlike {@code HashMap}, a long chain stays a list. The table doubles when it holds more records
+ * than three quarters of its buckets; it does not shrink. Not thread-safe: the store guards it
+ * with its own lock.
  */
 final class AddressTable {
 
@@ -140,17 +143,22 @@ final class AddressTable {
     }
 
     /**
-     * The low 32 bits XORed with a keyed mix (MurmurHash3's 64-bit finaliser) of the other bits
-     * and the family, then spread like {@code HashMap} spreads hash codes.
+     * The low 32 bits XORed with a keyed mix of the other bits and the family, then spread like
+     * {@code HashMap} spreads hash codes. The key goes into the high half before it is mixed, so
+     * which high halves collide after mixing depends on the key.
      */
     int hash(long high, long low, boolean ipv4) {
-        long rest = (low >>> 32) ^ high * 0x9E3779B97F4A7C15L ^ (ipv4 ? 0L : 0x632BE59BD9B4E019L) ^ key;
-        rest ^= rest >>> 33;
-        rest *= 0xFF51AFD7ED558CCDL;
-        rest ^= rest >>> 33;
-        rest *= 0xC4CEB9FE1A85EC53L;
-        rest ^= rest >>> 33;
+        long rest = mix(mix(high ^ key) ^ (low >>> 32) ^ (ipv4 ? 0L : 0x632BE59BD9B4E019L));
         int h = (int) low ^ (int) rest;
         return h ^ (h >>> 16);
+    }
+
+    /** MurmurHash3's 64-bit finaliser. */
+    private static long mix(long x) {
+        x ^= x >>> 33;
+        x *= 0xFF51AFD7ED558CCDL;
+        x ^= x >>> 33;
+        x *= 0xC4CEB9FE1A85EC53L;
+        return x ^ (x >>> 33);
     }
 }

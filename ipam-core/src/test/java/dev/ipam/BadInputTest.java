@@ -225,6 +225,8 @@ class BadInputTest {
                         NotAllocatedException.class, "10.0.0.10", "'p'"),
                 row("release of an address outside the pool", t -> t.s.release("p", "192.168.1.1"),
                         NotAllocatedException.class, "192.168.1.1"),
+                row("release of the IPv6 twin of an allocated IPv4 address", t -> t.s.release("p", "::a00:9"),
+                        NotAllocatedException.class, "'p'"),
                 row("release of an allocated address in the wrong pool", t -> t.s.release("empty", "10.0.0.9"),
                         NotAllocatedException.class, "10.0.0.9", "'empty'"),
                 // ---- pools
@@ -301,6 +303,13 @@ class BadInputTest {
         assertThat(s.allocate(req("p").address("10.0.0.20").build()).address()).hasToString("10.0.0.20");
         assertThat(s.usage("p").allocated()).isEqualTo(before.usage().get("p").allocated() + 2);
         assertThat(((IpamEngine) ipam).lastSequence()).isEqualTo(expected.sequence() + 2);
+    }
+
+    /** An IPv6 address whose low bits are those of an allocated IPv4 address is not that allocation. */
+    @Test
+    void theIpv6TwinOfAnAllocatedIpv4AddressIsNotFound() {
+        assertThat(s.find("p", "10.0.0.9")).isPresent();
+        assertThat(s.find("p", "::a00:9")).isEmpty();
     }
 
     @Test

@@ -22,10 +22,12 @@ import java.util.Map;
  * added. The key index is a {@link SlotIndex}, an open-addressing array of hash and slot. So is the
  * address index while the pool is sparsely used; a table given the pool's {@link AddressOffsets}
  * switches, once a {@value #DIRECT_FILL_DIVISOR}th of the pool is allocated, to
- * {@link OffsetSlots}: one entry per address of the pool, by offset. That costs at most as much
- * heap as the hash index from that fill on, and unlike a hash it keeps neighbouring addresses in
- * neighbouring entries, which is what keeps allocating in a nearly full pool from missing the
- * processor's caches and address translation buffers on every index access. Compared with hash
+ * {@link OffsetSlots}: one entry per address of the pool, by offset. From that fill on it takes
+ * about as much heap as the hash index (at most 1.2 times as much, right at the switch, less as
+ * the pool fills), and unlike a hash it keeps neighbouring addresses in neighbouring entries, which
+ * is what keeps allocating in a nearly full pool from missing the processor's caches and address
+ * translation buffers on every index access. The switch itself reads every entry of the hash
+ * index once, in the call that crosses the threshold, as growing the hash index does. Compared with hash
  * maps of records this needs a fraction of the heap per allocation, few objects for the collector
  * to trace, and no pointer chasing to find an address. Freed slots are reused; pages and indexes
  * do not shrink, and the address index does not switch back.
@@ -158,7 +160,7 @@ final class AllocationTable {
     private int freeHead = NONE;
     private int size;
 
-    /** The address index while it is hashed; empty once {@link #byOffset} replaces it. */
+    /** The address index while it is hashed; null once {@link #byOffset} replaces it. */
     private SlotIndex byAddress = new SlotIndex();
     /** The pool's address numbering; null if the address index always stays hashed. */
     private final AddressOffsets offsets;
@@ -261,14 +263,16 @@ final class AllocationTable {
     void add(Allocation a, boolean replaceKey) {
         indexLoaded();
         IpAddress address = a.address();
-        long offset = byOffset == null ? NONE : requireOffset(address);
-        if ((byOffset == null ? byAddress.slotAt(probeAddress(address)) : byOffset.slotAt(offset)) != NONE) {
+        if (slotOf(address) != NONE) {
             throw new IllegalStateException("Address " + address + " of pool '" + pool + "' already has an allocation");
         }
+        if (byOffset == null && offsets != null && (size + 1L) * DIRECT_FILL_DIVISOR >= offsets.count()) {
+            indexByOffset(); // before anything changes, so that a failure here leaves the table as it was
+        }
+        long offset = byOffset == null ? NONE : requireOffset(address);
         int slot = store(a);
         if (byOffset == null) {
             byAddress.insert(addressHash(address.high(), address.low()), slot);
-            indexByOffsetIfFull();
         } else {
             byOffset.set(offset, slot);
         }
@@ -302,10 +306,13 @@ final class AllocationTable {
     }
 
     /**
-     * Indexes the slots added by {@link #load}: sorted by index position, so the index arrays are
-     * written in order rather than at random.
+     * Indexes the slots added by {@link #load}. Hash index entries are sorted by position first, so
+     * the index arrays are written in order rather than at random. If the pool is then full enough
+     * for the address index by offset, the loaded slots' entries go there in load order (a store
+     * that loads in address order writes it front to back).
      *
-     * @throws IllegalStateException if two loaded allocations share an address
+     * @throws IllegalStateException if two loaded allocations share an address, or a loaded
+     *     address has no offset in the pool
      */
     void indexLoaded() {
         if (pendingAddresses == null && pendingKeys == null) {
@@ -350,19 +357,12 @@ final class AllocationTable {
         pendingKeyCount = 0;
     }
 
-    /** Switches the address index to offsets if the pool has become full enough. */
-    private void indexByOffsetIfFull() {
-        if (offsets != null && (long) size * DIRECT_FILL_DIVISOR >= offsets.count()) {
-            indexByOffset();
-        }
-    }
-
     /** Moves the hashed address index's entries into a new index by offset, and drops the hashed one. */
     private void indexByOffset() {
         OffsetSlots direct = new OffsetSlots(offsets.count());
         byAddress.forEachSlot(slot -> direct.set(offsetOfSlot(slot), slot));
         byOffset = direct;
-        byAddress = new SlotIndex();
+        byAddress = null;
     }
 
     private long offsetOfSlot(int slot) {
@@ -381,8 +381,11 @@ final class AllocationTable {
         return offset;
     }
 
-    /** The slot of an address, or {@link #NONE}. */
+    /** The slot of an address, or {@link #NONE} (also for an address of the other family). */
     private int slotOf(IpAddress address) {
+        if (address.isIpv4() != ipv4) {
+            return NONE;
+        }
         if (byOffset == null) {
             return byAddress.slotAt(probeAddress(address));
         }
@@ -442,6 +445,9 @@ final class AllocationTable {
      */
     boolean remove(IpAddress address) {
         indexLoaded();
+        if (address.isIpv4() != ipv4) {
+            return false;
+        }
         int slot;
         if (byOffset == null) {
             int pos = probeAddress(address);

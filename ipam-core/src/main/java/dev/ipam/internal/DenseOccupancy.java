@@ -83,7 +83,7 @@ final class DenseOccupancy implements Occupancy, AddressOffsets {
         }
         long dl = low - firstLows[lo];
         long dh = high - firstHighs[lo] - (Long.compareUnsigned(low, firstLows[lo]) < 0 ? 1 : 0);
-        // A range holds at most 2^32 addresses, so an address in it is less than 2^32 past its first.
+        // In the range if the 128-bit difference is non-negative and below the range's size.
         return dh == 0 && dl >= 0 && dl < sizes[lo] ? startOffsets[lo] + dl : -1;
     }
 

@@ -108,6 +108,53 @@ class AllocationTableOffsetIndexTest {
         }
     }
 
+    /** 40,000 addresses: three full pages of entries and a partial last one, filled from the top. */
+    @Test
+    void aPartialLastPage() {
+        AddressRange range = AddressRange.of(IpAddress.parse("10.8.0.0"), IpAddress.parse("10.8.0.0").plus(39_999));
+        AllocationTable table = new AllocationTable("p", true, new DenseOccupancy(List.of(range), 40_000));
+        for (int i = 0; i < 10_000; i++) {
+            table.add(allocation(range.last().plus(-i)), true);
+        }
+        assertThat(table.indexesByOffset()).isTrue();
+        for (int i = 0; i < 40_000; i++) {
+            IpAddress a = range.first().plus(i);
+            assertThat(table.get(a)).as("%s", a).isEqualTo(i >= 30_000 ? allocation(a) : null);
+        }
+        assertThat(table.remove(range.last())).isTrue();
+        assertThat(table.get(range.last())).isNull();
+    }
+
+    /**
+     * IPv6 with a real numbering across a 64-bit boundary of the address; an IPv4 address with the
+     * same low bits is not the IPv6 one's, in either kind of index.
+     */
+    @Test
+    void ipv6AcrossA64BitBoundaryAndTheOtherFamily() {
+        IpAddress first = IpAddress.ofIpv6(41L, -3000L);
+        AddressRange range = AddressRange.of(first, first.plus(7999));
+        AllocationTable table = new AllocationTable("p", false, new DenseOccupancy(List.of(range), 8000));
+        for (int i = 0; i < 8000; i += 3) {
+            table.add(allocation(first.plus(i)), true);
+        }
+        assertThat(table.indexesByOffset()).isTrue();
+        for (int i = 0; i < 8000; i++) {
+            assertThat(table.get(first.plus(i))).isEqualTo(i % 3 == 0 ? allocation(first.plus(i)) : null);
+        }
+        AllocationTable ipv4 = new AllocationTable("p", true, new DenseOccupancy(TWO_RANGES, 128));
+        ipv4.add(allocation(IpAddress.parse("10.0.0.5")), true);
+        IpAddress twin = IpAddress.ofIpv6(0L, IpAddress.parse("10.0.0.5").low());
+        assertThat(ipv4.get(twin)).as("hashed").isNull();
+        assertThat(ipv4.remove(twin)).isFalse();
+        for (int i = 6; i < 40; i++) {
+            ipv4.add(allocation(IpAddress.parse("10.0.0." + i)), true);
+        }
+        assertThat(ipv4.indexesByOffset()).isTrue();
+        assertThat(ipv4.get(twin)).as("by offset").isNull();
+        assertThat(ipv4.remove(twin)).isFalse();
+        assertThat(ipv4.size()).isEqualTo(35);
+    }
+
     private static List<IpAddress> everyOtherAddress() {
         List<IpAddress> addresses = new java.util.ArrayList<>();
         for (int i = 0; i < 32; i++) {

@@ -9,13 +9,15 @@ import java.util.List;
 import java.util.SplittableRandom;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
+import org.junit.jupiter.api.Test;
 
 /**
  * {@link DenseOccupancy#offsetOf(long, long)}, the numbering an address index by offset uses,
  * against the numbering of the bitmap ({@link DenseOccupancy#offsetOf(IpAddress)} and
  * {@link DenseOccupancy#addressAt}): random pools of one to five ranges, IPv4 and IPv6, including
- * ranges across a 64-bit boundary of IPv6 and next to the ends of the address space; addresses
- * just outside every range and in the gaps between them have no offset.
+ * ranges across a 64-bit boundary of IPv6 and at the ends of the address space; addresses just
+ * outside every range, in the gaps between them and (IPv6) with a range's low half under another
+ * high half have no offset.
  */
 class DenseOccupancyOffsetsTest {
 
@@ -36,11 +38,47 @@ class DenseOccupancyOffsetsTest {
         for (AddressRange r : ranges) {
             assertThat(occupancy.offsetOf(r.first().high(), r.first().low())).isEqualTo(occupancy.offsetOf(r.first()));
             assertThat(occupancy.offsetOf(r.last().high(), r.last().low())).isEqualTo(occupancy.offsetOf(r.last()));
-            for (IpAddress outside : new IpAddress[] {minusOne(r.first()), plusOne(r.last())}) {
-                if (outside != null && ranges.stream().noneMatch(q -> q.contains(outside))) {
-                    assertThat(occupancy.offsetOf(outside.high(), outside.low())).as("%s outside %s", outside, ranges).isEqualTo(-1);
+            for (IpAddress edge : new IpAddress[] {r.first(), r.last()}) {
+                // Just outside, and the same low half under another high half (only IPv6 has one).
+                assertOutside(occupancy, ranges, minusOne(edge) == null ? 0 : minusOne(edge).high(),
+                        minusOne(edge) == null ? 0 : minusOne(edge).low(), minusOne(edge) == null);
+                assertOutside(occupancy, ranges, plusOne(edge) == null ? 0 : plusOne(edge).high(),
+                        plusOne(edge) == null ? 0 : plusOne(edge).low(), plusOne(edge) == null);
+                if (!ipv4) {
+                    assertOutside(occupancy, ranges, edge.high() + 1, edge.low(), false);
+                    assertOutside(occupancy, ranges, edge.high() - 1, edge.low(), false);
                 }
             }
+        }
+    }
+
+    /** Ranges at both ends of each family's space: offsets of the ends, nothing outside. */
+    @Test
+    void rangesAtTheEndsOfTheAddressSpace() {
+        for (boolean ipv4 : new boolean[] {true, false}) {
+            IpAddress zero = ipv4 ? IpAddress.ofIpv4(0L) : IpAddress.ofIpv6(0L, 0L);
+            IpAddress top = ipv4 ? IpAddress.ofIpv4(0xFFFF_FFFFL) : IpAddress.ofIpv6(-1L, -1L);
+            List<AddressRange> ranges = List.of(AddressRange.of(zero, zero.plus(255)), AddressRange.of(top.plus(-255), top));
+            DenseOccupancy occupancy = new DenseOccupancy(ranges, 512);
+            assertThat(occupancy.offsetOf(zero.high(), zero.low())).isZero();
+            assertThat(occupancy.offsetOf(top.high(), top.low())).isEqualTo(511);
+            assertThat(occupancy.offsetOf(top.high(), top.low() - 255)).isEqualTo(256);
+            assertThat(occupancy.offsetOf(zero.high(), zero.low() + 256)).isEqualTo(-1);
+            assertThat(occupancy.offsetOf(top.high(), top.low() - 256)).isEqualTo(-1);
+            if (!ipv4) {
+                assertThat(occupancy.offsetOf(1L, 0L)).isEqualTo(-1);
+                assertThat(occupancy.offsetOf(-2L, -1L)).isEqualTo(-1);
+            }
+        }
+    }
+
+    private static void assertOutside(DenseOccupancy occupancy, List<AddressRange> ranges, long high, long low, boolean none) {
+        if (none) {
+            return;
+        }
+        IpAddress a = ranges.get(0).first().isIpv4() ? IpAddress.ofIpv4(low) : IpAddress.ofIpv6(high, low);
+        if (ranges.stream().noneMatch(q -> q.contains(a))) {
+            assertThat(occupancy.offsetOf(high, low)).as("%s outside %s", a, ranges).isEqualTo(-1);
         }
     }
 
