@@ -114,6 +114,7 @@ public final class InMemoryStore implements IpamStore {
         return new InMemoryStore(data);
     }
 
+    /** {@inheritDoc} Allocations, holds and quarantines come in address order, then pool order. */
     @Override
     public synchronized StoredState load() {
         ensureOpen();
@@ -135,6 +136,12 @@ public final class InMemoryStore implements IpamStore {
                 quarantines.add((Change.Released) value);
             }
         }));
+        // Address order: the record table's order depends on its per-table key, and a load should
+        // not differ from run to run (of two allocations with one key, the last loaded holds it).
+        allocations.sort(java.util.Comparator.comparing(Allocation::address).thenComparing(Allocation::pool));
+        holds.sort(java.util.Comparator.comparing(Hold::address).thenComparing(Hold::pool));
+        quarantines.sort(java.util.Comparator.comparing((Change.Released r) -> r.allocation().address())
+                .thenComparing(Change.Released::pool));
         long last = data.lastSequence;
         return new StoredState() {
             @Override

@@ -27,10 +27,10 @@ import java.util.Map;
  * the pool fills), and unlike a hash it keeps neighbouring addresses in neighbouring entries, which
  * is what keeps allocating in a nearly full pool from missing the processor's caches and address
  * translation buffers on every index access. The switch itself reads every entry of the hash
- * index once, in the call that crosses the threshold, as growing the hash index does. Compared with hash
- * maps of records this needs a fraction of the heap per allocation, few objects for the collector
- * to trace, and no pointer chasing to find an address. Freed slots are reused; pages and indexes
- * do not shrink, and the address index does not switch back.
+ * index once, in the call that crosses the threshold, as growing the hash index does. Compared
+ * with hash maps of records this needs a fraction of the heap per allocation, few objects for the
+ * collector to trace, and no pointer chasing to find an address. Freed slots are reused; pages and
+ * indexes do not shrink, and the address index does not switch back.
  *
  * <p>At most one allocation per address (the caller marks occupancy first); an environment key
  * normally maps to one live allocation, but a foreign change may bind a key that this instance
