@@ -44,23 +44,17 @@ final class DenseOccupancy implements Occupancy, AddressOffsets {
         bits = new HierarchicalBitmap(capacity);
     }
 
-    /** The offset of an address of the pool. */
+    /**
+     * The offset of an address of the pool.
+     *
+     * @throws IllegalArgumentException if the address is of the other family or in none of the ranges
+     */
     long offsetOf(IpAddress address) {
-        int lo = 0;
-        int hi = firsts.length - 1;
-        while (lo < hi) { // last range whose first <= address
-            int mid = (lo + hi + 1) >>> 1;
-            if (firsts[mid].compareTo(address) <= 0) {
-                lo = mid;
-            } else {
-                hi = mid - 1;
-            }
-        }
-        long d = firsts[lo].distanceTo(address);
-        if (d < 0 || d >= sizes[lo]) {
+        long offset = address.isIpv4() == firsts[0].isIpv4() ? offsetOf(address.high(), address.low()) : -1;
+        if (offset < 0) {
             throw new IllegalArgumentException("Address " + address + " is not in the pool");
         }
-        return startOffsets[lo] + d;
+        return offset;
     }
 
     @Override
