@@ -5,6 +5,7 @@ import dev.ipam.bench.scenario.GapQueryBaselineScenario;
 import dev.ipam.bench.scenario.JdbcFollowDelayScenario;
 import dev.ipam.bench.scenario.JdbcReloadScenario;
 import dev.ipam.bench.scenario.JdbcThroughputScenario;
+import dev.ipam.bench.scenario.MapDbOpenScenario;
 import dev.ipam.bench.scenario.MapDbReloadScenario;
 import dev.ipam.bench.scenario.MapDbThroughputScenario;
 import java.util.ArrayList;
@@ -26,6 +27,7 @@ public final class ScenarioRegistry {
                 .register(AllocateThroughputScenario.NAME, AllocateThroughputScenario::new)
                 .register(MapDbThroughputScenario.NAME, MapDbThroughputScenario::new)
                 .register(MapDbReloadScenario.NAME, MapDbReloadScenario::new)
+                .register(MapDbOpenScenario.NAME, MapDbOpenScenario::new)
                 .register(GapQueryBaselineScenario.NAME, GapQueryBaselineScenario::new)
                 .register(JdbcThroughputScenario.NAME, JdbcThroughputScenario::new)
                 .register(JdbcReloadScenario.NAME, JdbcReloadScenario::new)

@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class BenchMainTest {
 
@@ -93,6 +95,24 @@ class BenchMainTest {
         assertThat(json).contains("\"fresh_jvms\":2").containsPattern("\"fresh_jvm_reload_s\":\\[[0-9.]+,[0-9.]+\\]")
                 .containsPattern("\"fresh_jvm_reload_median_s\":[0-9.]+");
         assertThat(err()).contains("open in a new JVM 2:");
+    }
+
+    @Test
+    void mapdbOpenTimesAKeptStoreInNewJvms(@TempDir Path dir) {
+        Path kept = dir.resolve("kept");
+        assertThat(run("mapdb-reload", "--allocations", "1000", "--chunk", "500", "--reopens", "1",
+                "--keep-store", kept.toString())).as(err()).isZero();
+        assertThat(kept.resolve("ipam.db")).isRegularFile();
+        assertThat(err()).contains("kept the store: " + kept.resolve("ipam.db"));
+        out.reset();
+        int code = run("mapdb-open", "--json", "--store", kept.resolve("ipam.db").toString(), "--jvms", "2");
+        assertThat(code).as(err()).isZero();
+        assertThat(out().strip()).startsWith("{\"name\":\"mapdb-open\"").contains("\"jvms\":2")
+                .containsPattern("\"open_s\":\\[[0-9.]+,[0-9.]+\\]").containsPattern("\"open_median_s\":[0-9.]+");
+        assertThat(run("mapdb-reload", "--allocations", "10", "--keep-store", kept.toString())).isEqualTo(2);
+        assertThat(err()).contains("--keep-store needs a directory that does not exist yet");
+        assertThat(run("mapdb-open", "--store", dir.resolve("missing.db").toString())).isEqualTo(2);
+        assertThat(err()).contains("--store needs an existing store file").contains("missing.db");
     }
 
     @Test

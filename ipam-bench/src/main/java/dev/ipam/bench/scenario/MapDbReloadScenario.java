@@ -9,6 +9,7 @@ import dev.ipam.bench.Fixtures;
 import dev.ipam.bench.Scenario;
 import dev.ipam.bench.ScenarioOptions;
 import dev.ipam.bench.ScenarioResult;
+import dev.ipam.bench.UsageException;
 import dev.ipam.store.mapdb.MapDbStore;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -36,7 +37,9 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>With {@code --fresh-jvms N} it then opens the finished store once in each of N new JVMs
  * ({@link MapDbOpenOnce}, same heap and collector options), which is what a restarted service
- * sees: no compiled code yet and an untouched heap.
+ * sees: no compiled code yet and an untouched heap. This JVM still holds the heap it built the store
+ * in while they run, which slows them down; {@code --keep-store} and the {@link MapDbOpenScenario
+ * mapdb-open} scenario time new JVMs without it.
  */
 public final class MapDbReloadScenario implements Scenario {
 
@@ -62,7 +65,9 @@ public final class MapDbReloadScenario implements Scenario {
                 new OptionSpec("fresh-jvms", "0",
                         "then open the store once in each of N new JVMs (this JVM's -X options) and time build()"),
                 new OptionSpec("dir", System.getProperty("java.io.tmpdir"),
-                        "directory in which a temporary directory for the store is created (and deleted)"));
+                        "directory in which a temporary directory for the store is created (and deleted)"),
+                new OptionSpec("keep-store", "",
+                        "build the store in this new directory instead and keep it (for mapdb-open)"));
     }
 
     @Override
@@ -71,7 +76,9 @@ public final class MapDbReloadScenario implements Scenario {
         int chunk = o.intValue("chunk", 1, 1_000_000);
         int reopens = o.intValue("reopens", 1, 100);
         int freshJvms = o.intValue("fresh-jvms", 0, 100);
-        Path dir = Files.createTempDirectory(Path.of(o.string("dir")), "ipam-mapdb-reload-");
+        String keep = o.string("keep-store");
+        Path dir = keep.isEmpty() ? Files.createTempDirectory(Path.of(o.string("dir")), "ipam-mapdb-reload-")
+                : createNewDirectory(Path.of(keep));
         Path file = dir.resolve("ipam.db");
         ScenarioResult result = new ScenarioResult(NAME)
                 .parameter("store", "mapdb")
@@ -98,8 +105,19 @@ public final class MapDbReloadScenario implements Scenario {
             }
             return result;
         } finally {
-            MapDbThroughputScenario.deleteTree(dir);
+            if (keep.isEmpty()) {
+                MapDbThroughputScenario.deleteTree(dir);
+            } else {
+                log.printf("[%s] kept the store: %s%n", NAME, file);
+            }
         }
+    }
+
+    private static Path createNewDirectory(Path dir) throws IOException {
+        if (Files.exists(dir)) {
+            throw new UsageException("Option --keep-store needs a directory that does not exist yet, got '" + dir + "'");
+        }
+        return Files.createDirectories(dir);
     }
 
     private static long size(Path file) {
@@ -115,7 +133,7 @@ public final class MapDbReloadScenario implements Scenario {
      * options ({@code -Xms}, {@code -Xmx}, {@code -Xmn}, {@code -XX:+Use...GC}) and class path, and
      * returns the seconds it reports. A child that has not finished after 30 minutes is killed.
      */
-    private static double openInFreshJvm(Path file) throws IOException, InterruptedException {
+    static double openInFreshJvm(Path file) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         for (String option : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
@@ -126,7 +144,7 @@ public final class MapDbReloadScenario implements Scenario {
         }
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), MapDbOpenOnce.class.getName(),
                 file.toString()));
-        Path out = Files.createTempFile(file.getParent(), "open-once-", ".out");
+        Path out = Files.createTempFile("ipam-open-once-", ".out");
         Process child = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT)
                 .redirectOutput(out.toFile()).start();
         try {
