@@ -218,7 +218,8 @@ final class AllocationTable {
      */
     Allocation getByKey(String environment, String name) {
         indexLoaded();
-        int slot = byKey.slotAt(probeKey(environment, PackedText.nameBytes(name)));
+        byte[] nameBytes = PackedText.nameBytes(name);
+        int slot = byKey.slotAt(probeKey(environment, Arrays.hashCode(nameBytes), nameBytes, false));
         return slot == NONE ? null : read(slot, addressAt(slot));
     }
 
@@ -270,17 +271,17 @@ final class AllocationTable {
             indexByOffset(); // before anything changes, so that a failure here leaves the table as it was
         }
         long offset = byOffset == null ? NONE : requireOffset(address);
-        int slot = store(a);
+        int slot = store(a, a.owner(), a.environment(), a.allocatedBy());
         if (byOffset == null) {
             byAddress.insert(addressHash(address.high(), address.low()), slot);
         } else {
             byOffset.set(offset, slot);
         }
         if (a.environment() != null) {
-            byte[] name = PackedText.nameBytes(page(slot).text[slot & PAGE_MASK]);
-            int keyPos = probeKey(a.environment(), name);
+            byte[] text = page(slot).text[slot & PAGE_MASK];
+            int keyPos = probeKeyOf(a.environment(), text);
             if (byKey.slotAt(keyPos) == NONE) {
-                byKey.insert(keyHash(a.environment(), name), slot);
+                byKey.insert(keyHash(a.environment(), PackedText.nameHash(text)), slot);
             } else if (replaceKey) {
                 byKey.replaceAt(keyPos, slot);
             }
@@ -293,15 +294,19 @@ final class AllocationTable {
      * The caller guarantees that no two allocations share an address (the pool's occupancy
      * refuses duplicates first); of several allocations with one environment key, the last loaded
      * holds the key, as with {@code add(a, true)}.
+     *
+     * @param strings the loading thread's shared instances, which the table keeps instead of
+     *     {@code a}'s owner, environment and caller
      */
-    void load(Allocation a) {
-        int slot = store(a);
+    void load(Allocation a, CanonicalStrings strings) {
+        String environment = strings.environment(a.environment());
+        int slot = store(a, strings.owner(a.owner()), environment, strings.caller(a.allocatedBy()));
         IpAddress address = a.address();
         pendingAddresses = appendEntry(pendingAddresses, pendingAddressCount++,
                 addressHash(address.high(), address.low()), slot);
-        if (a.environment() != null) {
+        if (environment != null) {
             pendingKeys = appendEntry(pendingKeys, pendingKeyCount++,
-                    keyHash(a.environment(), PackedText.nameBytes(page(slot).text[slot & PAGE_MASK])), slot);
+                    keyHash(environment, PackedText.nameHash(page(slot).text[slot & PAGE_MASK])), slot);
         }
     }
 
@@ -347,8 +352,7 @@ final class AllocationTable {
                 int i = added & PAGE_MASK;
                 Page q = page(placed);
                 int j = placed & PAGE_MASK;
-                return p.environment[i].equals(q.environment[j])
-                        && Arrays.equals(PackedText.nameBytes(p.text[i]), PackedText.nameBytes(q.text[j]));
+                return p.environment[i].equals(q.environment[j]) && PackedText.sameName(p.text[i], q.text[j]);
             });
         }
         pendingAddresses = null;
@@ -411,8 +415,11 @@ final class AllocationTable {
         return page(slot).high[slot & PAGE_MASK];
     }
 
-    /** Writes an allocation into a free slot and links it into its owner and environment chains. */
-    private int store(Allocation a) {
+    /**
+     * Writes an allocation into a free slot, with the given instances of its owner, environment and
+     * caller, and links it into its owner and environment chains.
+     */
+    private int store(Allocation a, String owner, String environment, String allocatedBy) {
         IpAddress address = a.address();
         byte[] packed = PackedText.pack(a.name(), a.hostname());
         int slot = takeSlot();
@@ -422,16 +429,16 @@ final class AllocationTable {
             p.high[i] = address.high();
         }
         p.low[i] = address.low();
-        p.owner[i] = a.owner();
-        p.environment[i] = a.environment();
-        p.allocatedBy[i] = a.allocatedBy();
+        p.owner[i] = owner;
+        p.environment[i] = environment;
+        p.allocatedBy[i] = allocatedBy;
         p.text[i] = packed;
         p.epochSecond[i] = a.allocatedAt().getEpochSecond();
         p.nano[i] = a.allocatedAt().getNano();
         p.mac[i] = a.mac() == null ? NO_MAC : a.mac().value();
-        byOwner.link(a.owner(), slot);
-        if (a.environment() != null) {
-            byEnvironment.link(a.environment(), slot);
+        byOwner.link(owner, slot);
+        if (environment != null) {
+            byEnvironment.link(environment, slot);
         }
         size++;
         return slot;
@@ -470,7 +477,7 @@ final class AllocationTable {
         String environment = p.environment[i];
         if (environment != null) {
             byEnvironment.unlink(environment, slot);
-            int keyPos = probeKey(environment, PackedText.nameBytes(p.text[i]));
+            int keyPos = probeKeyOf(environment, p.text[i]);
             if (byKey.slotAt(keyPos) == slot) {
                 byKey.removeAt(keyPos);
             }
@@ -551,9 +558,19 @@ final class AllocationTable {
         return Long.hashCode(low) ^ 31 * Long.hashCode(high);
     }
 
-    /** The position of the key's entry, or the empty position where a probe for it ends. */
-    private int probeKey(String environment, byte[] name) {
-        int hash = keyHash(environment, name);
+    /** {@link #probeKey} for the environment and the name packed in {@code text}. */
+    private int probeKeyOf(String environment, byte[] text) {
+        return probeKey(environment, PackedText.nameHash(text), text, true);
+    }
+
+    /**
+     * The position of the key's entry, or the empty position where a probe for it ends.
+     *
+     * @param nameHash {@code Arrays.hashCode} of the name's UTF-8 bytes
+     * @param name the name's UTF-8 bytes, or if {@code packed} a packed text holding the name
+     */
+    private int probeKey(String environment, int nameHash, byte[] name, boolean packed) {
+        int hash = keyHash(environment, nameHash);
         for (int pos = byKey.firstProbe(hash); ; pos = byKey.nextProbe(pos)) {
             int slot = byKey.slotAt(pos);
             if (slot == NONE) {
@@ -562,14 +579,15 @@ final class AllocationTable {
             if (byKey.hashAt(pos) == hash) {
                 Page p = page(slot);
                 int i = slot & PAGE_MASK;
-                if (environment.equals(p.environment[i]) && Arrays.equals(name, PackedText.nameBytes(p.text[i]))) {
+                if (environment.equals(p.environment[i])
+                        && (packed ? PackedText.sameName(name, p.text[i]) : PackedText.nameEquals(p.text[i], name))) {
                     return pos;
                 }
             }
         }
     }
 
-    private static int keyHash(String environment, byte[] name) {
-        return 31 * environment.hashCode() + Arrays.hashCode(name);
+    private static int keyHash(String environment, int nameHash) {
+        return 31 * environment.hashCode() + nameHash;
     }
 }

@@ -1,21 +1,20 @@
 package dev.ipam.internal;
 
-import dev.ipam.Allocation;
 import java.util.HashMap;
 import java.util.Map;
 
 /**
  * Makes equal strings of loaded allocations share one instance while a store is read at start-up.
  * A store may hand out a new string per record for values that repeat across millions of them
- * (pool, owner, environment, caller); keeping one copy of each saves their heap and the
- * collector's work. At most {@code limit} distinct strings are remembered, so values that never
+ * (owner, environment, caller); keeping one copy of each saves their heap and the collector's
+ * work. The allocation table keeps the shared instances in place of the record's own, so no
+ * record is copied. At most {@code limit} distinct strings are remembered, so values that never
  * repeat (as owners may) cost a bounded map and no more. Not thread-safe: one loading thread.
  */
 final class CanonicalStrings {
 
     private final Map<String, String> seen = new HashMap<>();
     private final int limit;
-    private final LastSeen pools = new LastSeen();
     private final LastSeen owners = new LastSeen();
     private final LastSeen environments = new LastSeen();
     private final LastSeen callers = new LastSeen();
@@ -41,16 +40,19 @@ final class CanonicalStrings {
         return s;
     }
 
-    /** {@code a}, or an equal allocation whose pool, owner, environment and caller are shared instances. */
-    Allocation of(Allocation a) {
-        String pool = pools.of(a.pool());
-        String owner = owners.of(a.owner());
-        String environment = environments.of(a.environment());
-        String by = callers.of(a.allocatedBy());
-        if (pool == a.pool() && owner == a.owner() && environment == a.environment() && by == a.allocatedBy()) {
-            return a;
-        }
-        return new Allocation(pool, a.address(), owner, environment, a.name(), a.hostname(), a.mac(), a.allocatedAt(), by);
+    /** The shared instance of an owner (see {@link LastSeen}); null stays null. */
+    String owner(String owner) {
+        return owners.of(owner);
+    }
+
+    /** The shared instance of an environment (see {@link LastSeen}); null stays null. */
+    String environment(String environment) {
+        return environments.of(environment);
+    }
+
+    /** The shared instance of a caller (see {@link LastSeen}); null stays null. */
+    String caller(String caller) {
+        return callers.of(caller);
     }
 
     /**

@@ -46,7 +46,7 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class IpamEngine implements Ipam {
 
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(IpamEngine.class);
-    /** Distinct pool, owner, environment and caller strings shared while loading (see {@link CanonicalStrings}). */
+    /** Distinct owner, environment and caller strings shared while loading (see {@link CanonicalStrings}). */
     private static final int LOAD_STRING_LIMIT = 1 << 16;
 
     /** What {@link Ipam.Builder} collected. */
@@ -218,11 +218,12 @@ public final class IpamEngine implements Ipam {
             }
         }
         try {
-            // The store reads and decodes on this thread while a second one builds the pools' state.
+            // The store reads and decodes on this thread while a second one builds the pools' state
+            // (the sink runs on one thread at a time, so the shared strings need no lock).
             CanonicalStrings strings = new CanonicalStrings(LOAD_STRING_LIMIT);
             try (PipelinedLoader<Allocation> loader = new PipelinedLoader<>(
-                    a -> engine.loadedPool(a.pool(), a.address()).load(a), "ipam-load")) {
-                state.forEachAllocation(a -> loader.accept(strings.of(a)));
+                    a -> engine.loadedPool(a.pool(), a.address()).load(a, strings), "ipam-load")) {
+                state.forEachAllocation(loader);
             }
             finishLoading(engine.pools.values());
             state.forEachHold(h -> engine.loadedPool(h.pool(), h.address()).load(h));

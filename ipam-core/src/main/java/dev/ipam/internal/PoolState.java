@@ -110,10 +110,10 @@ final class PoolState {
     // ------------------------------------------------------------------ loading
 
     /** Restores a stored allocation. */
-    void load(Allocation a) {
+    void load(Allocation a, CanonicalStrings strings) {
         requireLoadable(a.address());
         occupancy.markUsed(a.address());
-        allocations.load(a);
+        allocations.load(a, strings);
     }
 
     /** Live allocations, also while loading (before {@link #finishLoading}). */

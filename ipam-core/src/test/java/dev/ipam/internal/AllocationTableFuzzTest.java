@@ -118,6 +118,8 @@ class AllocationTableFuzzTest {
         final SplittableRandom random;
         final List<IpAddress> space;
         final AllocationTable table;
+        /** The loading thread's shared strings, as the engine passes them. */
+        final CanonicalStrings strings = new CanonicalStrings(1 << 16);
         final AddressOffsets offsets;
         final Map<IpAddress, Allocation> live = new HashMap<>();
         /** Whether the live count has reached the switch point (with offsets). */
@@ -180,7 +182,7 @@ class AllocationTableFuzzTest {
             for (IpAddress address : space) {
                 if (random.nextInt(100) < share) {
                     Allocation a = randomAllocation(address);
-                    table.load(a);
+                    table.load(a, strings);
                     live.put(address, a);
                     Key key = Key.of(a);
                     if (key != null) {

@@ -19,6 +19,9 @@ import org.junit.jupiter.api.Test;
  */
 class AllocationTableLargeTest {
 
+    /** The loading thread's shared strings, as the engine passes them. */
+    private final CanonicalStrings strings = new CanonicalStrings(1 << 16);
+
     private static final int COUNT = 3 * SlotIndex.PAGE_SIZE * 3;
     private static final int OWNERS = 1000;
     private static final String[] ENVIRONMENTS = {"prod", "staging", "dev", "test"};
@@ -57,13 +60,13 @@ class AllocationTableLargeTest {
             Allocation[] live = new Allocation[COUNT];
             for (int i = 0; i < COUNT; i++) {
                 live[i] = allocation(ipv4, i, "");
-                table.load(live[i]);
+                table.load(live[i], strings);
             }
             // A later allocation with the key of allocation 5 takes the key over.
             Allocation first = live[5];
             Allocation sameKey = new Allocation("big", allocation(ipv4, COUNT + 5, "").address(), "other",
                     first.environment(), first.name(), null, null, first.allocatedAt(), "svc");
-            table.load(sameKey);
+            table.load(sameKey, strings);
             assertThat(table.getByKey(first.environment(), first.name())).isEqualTo(sameKey);
             assertThat(table.get(sameKey.address())).isEqualTo(sameKey);
             assertThat(table.remove(sameKey.address())).isTrue();
@@ -73,9 +76,9 @@ class AllocationTableLargeTest {
             checkAll(table, live, i -> true);
 
             AllocationTable twice = new AllocationTable("big", ipv4);
-            twice.load(live[0]);
-            twice.load(live[1]);
-            twice.load(live[0]);
+            twice.load(live[0], strings);
+            twice.load(live[1], strings);
+            twice.load(live[0], strings);
             org.assertj.core.api.Assertions.assertThatThrownBy(twice::indexLoaded)
                     .isInstanceOf(IllegalStateException.class)
                     .hasMessageContaining(live[0].address().toString());

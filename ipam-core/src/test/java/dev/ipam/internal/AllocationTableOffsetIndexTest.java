@@ -18,6 +18,9 @@ import org.junit.jupiter.api.Test;
  */
 class AllocationTableOffsetIndexTest {
 
+    /** The loading thread's shared strings, as the engine passes them. */
+    private final CanonicalStrings strings = new CanonicalStrings(1 << 16);
+
     /** 10.0.0.0 … 10.0.0.63 and 10.1.0.0 … 10.1.0.63: 128 offsets, the switch at 32 allocations. */
     private static final List<AddressRange> TWO_RANGES = List.of(
             AddressRange.of(IpAddress.parse("10.0.0.0"), IpAddress.parse("10.0.0.63")),
@@ -62,9 +65,9 @@ class AllocationTableOffsetIndexTest {
         AllocationTable at = new AllocationTable("p", true, new DenseOccupancy(TWO_RANGES, 128));
         for (int i = 0; i < 32; i++) {
             if (i < 31) {
-                below.load(allocation(addresses.get(i)));
+                below.load(allocation(addresses.get(i)), strings);
             }
-            at.load(allocation(addresses.get(i)));
+            at.load(allocation(addresses.get(i)), strings);
         }
         assertThat(below.indexesByOffset()).isFalse();
         assertThat(at.indexesByOffset()).isTrue();
@@ -83,9 +86,9 @@ class AllocationTableOffsetIndexTest {
         AllocationTable table = new AllocationTable("p", true, new DenseOccupancy(TWO_RANGES, 128));
         List<IpAddress> addresses = everyOtherAddress();
         for (int i = 0; i < 40; i++) {
-            table.load(allocation(addresses.get(i)));
+            table.load(allocation(addresses.get(i)), strings);
         }
-        table.load(allocation(addresses.get(3)));
+        table.load(allocation(addresses.get(3)), strings);
         assertThatThrownBy(table::indexLoaded)
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("Two stored allocations of " + addresses.get(3));

@@ -2,37 +2,29 @@ package dev.ipam.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.ipam.Allocation;
-import dev.ipam.address.IpAddress;
-import java.time.Instant;
 import org.junit.jupiter.api.Test;
 
 class CanonicalStringsTest {
 
-    private static Allocation allocation(String pool, String owner, String environment, String caller) {
-        return new Allocation(pool, IpAddress.parse("10.0.0.7"), owner, environment, "web_1", null, null,
-                Instant.parse("2026-11-21T10:00:00Z"), caller);
-    }
-
     @Test
     void equalStringsOfLoadedAllocationsBecomeOneInstance() {
         CanonicalStrings strings = new CanonicalStrings(100);
-        Allocation first = strings.of(allocation(new String("p"), new String("vm"), new String("prod"), new String("heat")));
-        Allocation second = strings.of(allocation(new String("p"), new String("vm"), new String("prod"), new String("heat")));
+        String owner = strings.owner(new String("vm"));
+        String environment = strings.environment(new String("prod"));
+        String caller = strings.caller(new String("heat"));
 
-        assertThat(second).isEqualTo(first);
-        assertThat(second.pool()).isSameAs(first.pool());
-        assertThat(second.owner()).isSameAs(first.owner());
-        assertThat(second.environment()).isSameAs(first.environment());
-        assertThat(second.allocatedBy()).isSameAs(first.allocatedBy());
+        assertThat(strings.owner(new String("vm"))).isSameAs(owner);
+        assertThat(strings.environment(new String("prod"))).isSameAs(environment);
+        assertThat(strings.caller(new String("heat"))).isSameAs(caller);
     }
 
     @Test
-    void anAllocationAlreadyUsingSharedStringsIsReturnedAsIs() {
+    void fieldsShareOneInstancePerValue() {
         CanonicalStrings strings = new CanonicalStrings(100);
-        Allocation a = allocation("p", "vm", null, "heat");
-        assertThat(strings.of(a)).isSameAs(a);
-        assertThat(strings.of(allocation("p", "vm", null, "heat")).environment()).isNull();
+        String asOwner = strings.owner(new String("heat"));
+        assertThat(strings.caller(new String("heat"))).isSameAs(asOwner);
+        assertThat(strings.environment(null)).isNull();
+        assertThat(strings.owner("vm")).isEqualTo("vm");
     }
 
     @Test
@@ -45,33 +37,36 @@ class CanonicalStringsTest {
         assertThat(strings.of(c1)).isSameAs(c1);
         assertThat(strings.of(c2)).isSameAs(c2);
         assertThat(strings.of(new String("a"))).isEqualTo("a");
+        assertThat(strings.owner(c1)).isSameAs(c1);
+        assertThat(strings.owner(c2)).isSameAs(c2);
     }
 
     @Test
     void aRepeatedInstanceAndADifferentOneEachGetTheirOwnSharedInstance() {
         CanonicalStrings strings = new CanonicalStrings(100);
         String vm1 = new String("vm-1");
-        Allocation a = strings.of(allocation("p", vm1, null, "heat"));
-        Allocation b = strings.of(allocation("p", vm1, null, "heat"));
-        Allocation c = strings.of(allocation("p", new String("vm-2"), null, "heat"));
-        Allocation d = strings.of(allocation("p", new String("vm-1"), null, "heat"));
+        String a = strings.owner(vm1);
+        String b = strings.owner(vm1);
+        String c = strings.owner(new String("vm-2"));
+        String d = strings.owner(new String("vm-1"));
 
-        assertThat(b.owner()).isSameAs(a.owner());
-        assertThat(c.owner()).isEqualTo("vm-2");
-        assertThat(d.owner()).isSameAs(a.owner());
+        assertThat(b).isSameAs(a);
+        assertThat(c).isEqualTo("vm-2");
+        assertThat(d).isSameAs(a);
     }
 
     @Test
     void aFieldWhoseValuesDoNotRepeatIsLeftAloneAfterATrialWhileOthersStayShared() {
         CanonicalStrings strings = new CanonicalStrings(1 << 16);
-        Allocation first = strings.of(allocation("p", new String("vm-0"), new String("prod"), "heat"));
+        String firstOwner = strings.owner(new String("vm-0"));
+        String firstEnvironment = strings.environment(new String("prod"));
         for (int i = 1; i < 5000; i++) {
-            strings.of(allocation("p", "vm-" + i, new String("prod"), "heat"));
+            strings.owner("vm-" + i);
+            strings.environment(new String("prod"));
         }
-        Allocation again = strings.of(allocation("p", new String("vm-0"), new String("prod"), "heat"));
 
-        assertThat(again.owner()).isEqualTo("vm-0").isNotSameAs(first.owner());
-        assertThat(again.environment()).isSameAs(first.environment());
+        assertThat(strings.owner(new String("vm-0"))).isEqualTo("vm-0").isNotSameAs(firstOwner);
+        assertThat(strings.environment(new String("prod"))).isSameAs(firstEnvironment);
     }
 
     @Test
@@ -80,9 +75,10 @@ class CanonicalStringsTest {
         String prod = new String("prod");
         String dev = new String("dev");
         for (int i = 0; i < 5000; i++) {
-            strings.of(allocation("p", "vm-" + i, i % 2 == 0 ? prod : dev, "heat"));
-            strings.of(allocation("p", "vm-" + i, null, "heat"));
+            strings.owner("vm-" + i);
+            strings.environment(i % 2 == 0 ? prod : dev);
+            strings.environment(null);
         }
-        assertThat(strings.of(allocation("p", "vm-x", new String("prod"), "heat")).environment()).isSameAs(prod);
+        assertThat(strings.environment(new String("prod"))).isSameAs(prod);
     }
 }

@@ -697,8 +697,16 @@ final class RedoVolume extends Volume {
         }
     }
 
+    /**
+     * Committed bytes within one mapping, while no page is dirty (always so between commits, when
+     * reads happen), are read in place, not copied: a reload reads every record once.
+     */
     @Override
     public DataInput2 getDataInput(long offset, int size) {
+        if (size > 0 && dirty.isEmpty() && offset + size <= fileLength
+                && offset >>> CHUNK_SHIFT == (offset + size - 1) >>> CHUNK_SHIFT) {
+            return new DataInput2.ByteBuffer(chunks[(int) (offset >>> CHUNK_SHIFT)], (int) (offset & (CHUNK_SIZE - 1)));
+        }
         byte[] b = new byte[size];
         getData(offset, b, 0, size);
         return new DataInput2.ByteArray(b);
