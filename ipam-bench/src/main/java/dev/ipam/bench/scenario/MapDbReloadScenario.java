@@ -94,14 +94,17 @@ public final class MapDbReloadScenario implements Scenario {
             ReloadRun.run(NAME, result, n, chunk, reopens, () -> open(file), () -> size(file), log);
             if (freshJvms > 0) {
                 double[] fresh = new double[freshJvms];
+                double[] build = new double[freshJvms];
                 for (int i = 0; i < freshJvms; i++) {
-                    fresh[i] = openInFreshJvm(file);
-                    log.printf("[%s] open in a new JVM %d: %.3f s%n", NAME, i + 1, fresh[i]);
+                    double[] times = openInFreshJvm(file);
+                    fresh[i] = times[0];
+                    build[i] = times[1];
+                    log.printf("[%s] open in a new JVM %d: %.3f s (build() alone %.3f s)%n", NAME, i + 1, fresh[i], build[i]);
                 }
-                double[] sorted = fresh.clone();
-                Arrays.sort(sorted);
                 result.figure("fresh_jvm_reload_s", Arrays.stream(fresh).boxed().toList())
-                        .figure("fresh_jvm_reload_median_s", sorted[sorted.length / 2]);
+                        .figure("fresh_jvm_reload_median_s", median(fresh))
+                        .figure("fresh_jvm_build_s", Arrays.stream(build).boxed().toList())
+                        .figure("fresh_jvm_build_median_s", median(build));
             }
             return result;
         } finally {
@@ -111,6 +114,12 @@ public final class MapDbReloadScenario implements Scenario {
                 log.printf("[%s] kept the store: %s%n", NAME, file);
             }
         }
+    }
+
+    static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        return sorted[sorted.length / 2];
     }
 
     private static Path createNewDirectory(Path dir) throws IOException {
@@ -131,9 +140,10 @@ public final class MapDbReloadScenario implements Scenario {
     /**
      * Runs {@link MapDbOpenOnce} on {@code file} in a new JVM with this JVM's heap and collector
      * options ({@code -Xms}, {@code -Xmx}, {@code -Xmn}, {@code -XX:+Use...GC}) and class path, and
-     * returns the seconds it reports. A child that has not finished after 30 minutes is killed.
+     * returns the seconds it reports: store open plus {@code build()}, and {@code build()} alone.
+     * A child that has not finished after 30 minutes is killed.
      */
-    static double openInFreshJvm(Path file) throws IOException, InterruptedException {
+    static double[] openInFreshJvm(Path file) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         for (String option : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
@@ -157,7 +167,8 @@ public final class MapDbReloadScenario implements Scenario {
                         + child.exitValue() + ": " + output);
             }
             String[] lines = output.split("\\R");
-            return Double.parseDouble(lines[lines.length - 1]);
+            String[] figures = lines[lines.length - 1].trim().split(" ");
+            return new double[] {Double.parseDouble(figures[0]), Double.parseDouble(figures[1])};
         } finally {
             child.destroyForcibly();
             Files.deleteIfExists(out);
@@ -165,7 +176,11 @@ public final class MapDbReloadScenario implements Scenario {
     }
 
     static Ipam open(Path file) {
-        return Ipam.builder().store(MapDbStore.open(file)).accessPolicy(AccessPolicy.allowAll())
-                .maintenanceInterval(Duration.ZERO).build();
+        return build(MapDbStore.open(file));
+    }
+
+    /** The {@link Ipam} the scenarios time over an opened store. */
+    static Ipam build(MapDbStore store) {
+        return Ipam.builder().store(store).accessPolicy(AccessPolicy.allowAll()).maintenanceInterval(Duration.ZERO).build();
     }
 }
