@@ -224,6 +224,7 @@ public final class IpamEngine implements Ipam {
             try (PipelinedLoader<Allocation> loader = new PipelinedLoader<>(
                     a -> engine.loadedPool(a.pool(), a.address()).load(a, strings), "ipam-load")) {
                 state.forEachAllocation(loader);
+                loader.finish();
             }
             finishLoading(engine.pools.values());
             state.forEachHold(h -> engine.loadedPool(h.pool(), h.address()).load(h));

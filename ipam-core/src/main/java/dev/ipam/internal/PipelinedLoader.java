@@ -11,11 +11,14 @@ import java.util.function.Consumer;
  * (the sink's work). Records travel in chunks of {@value #CHUNK}; at most {@value #QUEUED} chunks
  * wait at a time, so memory stays bounded however fast the store reads.
  *
- * <p>Use from one thread: {@link #accept} for each record, then {@link #close()}, which waits until
- * the sink has taken every record. The sink sees the records in the order given and runs on one
+ * <p>Use from one thread: {@link #accept} for each record, then {@link #finish()} and
+ * {@link #close()}, which wait until the sink has taken every record ({@code close} alone, in
+ * try-with-resources, ends the load when the caller fails). The sink sees the records in the order given and runs on one
  * thread at a time; everything it wrote is visible to the caller once {@code close} returns. A
  * load of fewer than {@value #CHUNK} records starts no thread: the sink runs in {@code close}.
- * Once {@code accept} has thrown, only {@code close} may follow.
+ * Once {@code accept} has thrown, only {@code close} may follow; a caller that catches the failure
+ * and goes on anyway (a store that swallows its consumer's exceptions, say) gets it again from
+ * {@code finish}, so that a load never ends normally with records dropped.
  *
  * <p>Implementation notes: the worker is started with the first full chunk. After a failure of the
  * sink the worker discards what follows; the next {@code accept} of a full chunk, or else
@@ -43,6 +46,7 @@ final class PipelinedLoader<T> implements Consumer<T>, AutoCloseable {
     private Thread worker;
     private volatile Throwable failure;
     private boolean failureThrown;
+    private boolean closed;
 
     PipelinedLoader(Consumer<? super T> sink, String threadName) {
         this.sink = sink;
@@ -58,26 +62,49 @@ final class PipelinedLoader<T> implements Consumer<T>, AutoCloseable {
     public void accept(T record) {
         chunk[filled++] = record;
         if (filled == CHUNK) {
-            rethrowFailure();
+            Object[] full = chunk;
+            chunk = new Object[CHUNK];
+            filled = 0;
+            rethrowFailure(); // before the hand-over, so a caller that goes on finds a fresh chunk
             if (worker == null) {
                 worker = new Thread(this::drain, threadName);
                 worker.setDaemon(true);
                 worker.start();
             }
-            Object[] full = chunk;
-            chunk = new Object[CHUNK];
-            filled = 0;
             put(full);
         }
     }
 
     /**
-     * Hands over the last records and waits until the sink has taken them all.
+     * Hands over the last records, waits until the sink has taken them all, and fails if the sink
+     * failed on any record, even if {@code accept} has thrown that failure already. Afterwards
+     * {@link #close()} does nothing.
+     *
+     * @throws RuntimeException or {@link Error}: the sink's failure, if it was not thrown already
+     * @throws IllegalStateException wrapping the sink's failure, if {@code accept} threw it and the
+     *     caller went on
+     */
+    void finish() {
+        close();
+        Throwable f = failure;
+        if (f != null) {
+            throw new IllegalStateException("a record failed to load earlier (" + f.getMessage()
+                    + ") and the records after it were dropped", f);
+        }
+    }
+
+    /**
+     * Hands over the last records and waits until the sink has taken them all; does nothing the
+     * second time.
      *
      * @throws RuntimeException or {@link Error}: the sink's failure, if it was not thrown already
      */
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         if (worker == null) {
             Object[] last = chunk;
             int count = filled;

@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 @Timeout(value = 1, unit = TimeUnit.MINUTES)
@@ -66,6 +67,55 @@ class PipelinedLoaderTest {
         assertThat(thrown).isSameAs(boom);
         assertThat(thrown.getSuppressed()).isEmpty();
         assertThat(received).hasSize(failAt); // nothing after the failure reached the sink
+        assertThat(loaderThreadsAlive()).isZero();
+    }
+
+    @ParameterizedTest
+    @CsvSource({"5, true", "5, false", "4099, true", "4099, false", "12289, true", "12289, false"})
+    void aCallerThatSwallowsTheFailureGetsItAgainFromFinish(int failAt, boolean goOn) {
+        // A failure in chunk c reaches accept by chunk c + 6 at the latest (at most QUEUED chunks
+        // wait), so with ten chunks every failAt here is thrown by accept, not first by finish.
+        IllegalStateException boom = new IllegalStateException("duplicate " + failAt);
+        List<Integer> received = new ArrayList<>();
+        PipelinedLoader<Integer> loader = new PipelinedLoader<>(i -> {
+            if (i == failAt) {
+                throw boom;
+            }
+            received.add(i);
+        }, "loader-test");
+        int swallowed = 0;
+        for (int i = 0; i < 10 * CHUNK; i++) {
+            try {
+                loader.accept(i);
+            } catch (IllegalStateException e) {
+                assertThat(e).isSameAs(boom);
+                swallowed++;
+                if (!goOn) {
+                    break;
+                }
+            }
+        }
+        assertThat(swallowed).isEqualTo(1);
+        assertThatThrownBy(loader::finish).isInstanceOf(IllegalStateException.class).hasCause(boom)
+                .hasMessageContaining("duplicate " + failAt).hasMessageContaining("dropped");
+        loader.close(); // the second end does nothing
+        assertThat(received).hasSize(failAt);
+        assertThat(loaderThreadsAlive()).isZero();
+    }
+
+    @Test
+    void finishThrowsAFailureNotYetThrownUnchangedAndCloseThenDoesNothing() {
+        IllegalStateException boom = new IllegalStateException("last chunk");
+        PipelinedLoader<Integer> loader = new PipelinedLoader<>(i -> {
+            if (i == 2 * CHUNK + 1) {
+                throw boom;
+            }
+        }, "loader-test");
+        for (int i = 0; i < 2 * CHUNK + 2; i++) {
+            loader.accept(i);
+        }
+        assertThatThrownBy(loader::finish).isSameAs(boom);
+        loader.close();
         assertThat(loaderThreadsAlive()).isZero();
     }
 
