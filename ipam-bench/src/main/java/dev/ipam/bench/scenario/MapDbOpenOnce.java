@@ -28,7 +28,14 @@ public final class MapDbOpenOnce {
         long start = System.nanoTime();
         MapDbStore store = MapDbStore.open(Path.of(args[0]));
         long opened = System.nanoTime();
-        try (Ipam ipam = MapDbReloadScenario.build(store)) {
+        Ipam ipam;
+        try {
+            ipam = MapDbReloadScenario.build(store);
+        } catch (RuntimeException | Error e) {
+            store.close();
+            throw e;
+        }
+        try (ipam) {
             long ready = System.nanoTime();
             System.out.println((ready - start) / 1e9 + " " + (ready - opened) / 1e9);
         }

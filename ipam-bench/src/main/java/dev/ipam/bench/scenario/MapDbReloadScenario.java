@@ -67,7 +67,8 @@ public final class MapDbReloadScenario implements Scenario {
                 new OptionSpec("dir", System.getProperty("java.io.tmpdir"),
                         "directory in which a temporary directory for the store is created (and deleted)"),
                 new OptionSpec("keep-store", "",
-                        "build the store in this new directory instead and keep it (for mapdb-open)"));
+                        "build the store in this new directory instead of one under --dir, and keep it (for mapdb-open);"
+                                + " empty: a temporary one"));
     }
 
     @Override
@@ -106,12 +107,13 @@ public final class MapDbReloadScenario implements Scenario {
                         .figure("fresh_jvm_build_s", Arrays.stream(build).boxed().toList())
                         .figure("fresh_jvm_build_median_s", median(build));
             }
+            if (!keep.isEmpty()) {
+                log.printf("[%s] kept the store: %s%n", NAME, file);
+            }
             return result;
         } finally {
             if (keep.isEmpty()) {
                 MapDbThroughputScenario.deleteTree(dir);
-            } else {
-                log.printf("[%s] kept the store: %s%n", NAME, file);
             }
         }
     }
@@ -155,9 +157,10 @@ public final class MapDbReloadScenario implements Scenario {
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), MapDbOpenOnce.class.getName(),
                 file.toString()));
         Path out = Files.createTempFile("ipam-open-once-", ".out");
-        Process child = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT)
-                .redirectOutput(out.toFile()).start();
+        Process child = null;
         try {
+            child = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT)
+                    .redirectOutput(out.toFile()).start();
             if (!child.waitFor(30, TimeUnit.MINUTES)) {
                 throw new IllegalStateException("Opening the store in a new JVM did not finish in 30 minutes");
             }
@@ -168,9 +171,18 @@ public final class MapDbReloadScenario implements Scenario {
             }
             String[] lines = output.split("\\R");
             String[] figures = lines[lines.length - 1].trim().split(" ");
-            return new double[] {Double.parseDouble(figures[0]), Double.parseDouble(figures[1])};
+            try {
+                if (figures.length == 2) {
+                    return new double[] {Double.parseDouble(figures[0]), Double.parseDouble(figures[1])};
+                }
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+            throw new IllegalStateException("Opening the store in a new JVM printed no two times in seconds: '" + output + "'");
         } finally {
-            child.destroyForcibly();
+            if (child != null) {
+                child.destroyForcibly();
+            }
             Files.deleteIfExists(out);
         }
     }

@@ -698,8 +698,10 @@ final class RedoVolume extends Volume {
     }
 
     /**
-     * Committed bytes within one mapping, while no page is dirty (always so between commits, when
-     * reads happen), are read in place, not copied: a reload reads every record once.
+     * Committed bytes within one 64 MiB mapping, while no page is dirty (reads outside a commit),
+     * are read in place rather than copied first: a reload reads every record once. As with MapDB's
+     * own memory-mapped volume, the view is not bounded by {@code size}; MapDB reads only the
+     * record's bytes from it.
      */
     @Override
     public DataInput2 getDataInput(long offset, int size) {
