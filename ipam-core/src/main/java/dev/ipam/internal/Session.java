@@ -173,12 +173,21 @@ final class Session implements IpamSession {
         }
     }
 
-    /** How often a call decides again after another instance changed what it touched (shared stores). */
-    static final int MAX_ATTEMPTS = 16;
+    /**
+     * How often a call decides again after another instance changed what it touched (shared stores).
+     * A refused commit refuses every call of its batch, including those whose own changes were
+     * fine, so in a small pool that two busy instances share a call may lose many times in a row
+     * through no choice of its own: with the back-off below, the attempts span about 0.2 s.
+     */
+    static final int MAX_ATTEMPTS = 64;
+
+    /** The back-off before the next attempt is random, below 50 µs times 2^min(attempt, this). */
+    private static final int MAX_BACKOFF_SHIFT = 7;
 
     /**
      * Lets the caller decide again after a refused commit (the state has caught up meanwhile), with
-     * a short random back-off so that instances racing for the same addresses drift apart.
+     * a short random back-off (below 6.4 ms) so that instances racing for the same addresses drift
+     * apart.
      *
      * @throws StoreException if the attempts are used up
      */
@@ -187,7 +196,7 @@ final class Session implements IpamSession {
             throw new StoreException("Gave up after " + attempt + " attempts: other instances sharing the store "
                     + "changed the same addresses, keys or pools first each time. Last refusal: " + e.getMessage(), e);
         }
-        long maxMicros = 50L << Math.min(attempt, 6);
+        long maxMicros = 50L << Math.min(attempt, MAX_BACKOFF_SHIFT);
         LockSupport.parkNanos(ThreadLocalRandom.current().nextLong(maxMicros) * 1_000);
     }
 
