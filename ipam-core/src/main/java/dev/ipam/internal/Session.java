@@ -105,7 +105,7 @@ final class Session implements IpamSession {
                 action.run();
                 return;
             } catch (ConcurrentChangeException e) {
-                retryAfterConflict(attempt, e);
+                backOffAndCatchUp(engine, attempt, e);
             } catch (PoolConflictException e) {
                 if (caughtUp || !engine.caughtUpSince(foreignBefore)) {
                     throw e;
@@ -161,7 +161,7 @@ final class Session implements IpamSession {
                 return mutateOnce(engine, pools, bulk, now, callerName, body,
                         spreadFor(attempt, engine.pipeline.contended()));
             } catch (ConcurrentChangeException e) {
-                retryAfterConflict(attempt, e);
+                backOffAndCatchUp(engine, attempt, e);
             } catch (NotAllocatedException | HoldNotFoundException | PoolExhaustedException
                     | AddressUnavailableException | KeyConflictException e) {
                 // On a shared store the answer may come from state another instance has just changed.
@@ -198,6 +198,15 @@ final class Session implements IpamSession {
         }
         long maxMicros = 50L << Math.min(attempt, MAX_BACKOFF_SHIFT);
         LockSupport.parkNanos(ThreadLocalRandom.current().nextLong(maxMicros) * 1_000);
+    }
+
+    /**
+     * {@link #retryAfterConflict}, then reads the changes other instances made during the back-off,
+     * so that the next attempt decides on them rather than on the state of before the back-off.
+     */
+    private static void backOffAndCatchUp(IpamEngine engine, int attempt, ConcurrentChangeException e) {
+        retryAfterConflict(attempt, e);
+        engine.catchUp();
     }
 
     /** The widest {@link Mutation#spread}. */
