@@ -1,8 +1,6 @@
 package dev.ipam;
 
 import dev.ipam.address.IpAddress;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
@@ -38,33 +36,37 @@ final class AddressTable {
 
     /** The record of an address, or null. */
     StoredAddress get(IpAddress address) {
-        long high = address.high();
-        long low = address.low();
-        boolean ipv4 = address.isIpv4();
-        int hash = hash(high, low, ipv4);
-        for (StoredAddress r = buckets[hash & (buckets.length - 1)]; r != null; r = r.next) {
-            if (r.hash == hash && r.is(high, low, ipv4)) {
-                return r;
-            }
-        }
-        return null;
+        return find(address, hash(address.high(), address.low(), address.isIpv4()));
     }
 
     /** The record of an address, made (empty) if there is none. */
     StoredAddress getOrCreate(IpAddress address) {
-        StoredAddress found = get(address);
+        int hash = hash(address.high(), address.low(), address.isIpv4());
+        StoredAddress found = find(address, hash);
         if (found != null) {
             return found;
         }
         if (size >= buckets.length - (buckets.length >>> 2)) {
             grow();
         }
-        StoredAddress created = new StoredAddress(address, hash(address.high(), address.low(), address.isIpv4()));
-        int b = created.hash & (buckets.length - 1);
+        StoredAddress created = new StoredAddress(address, hash);
+        int b = hash & (buckets.length - 1);
         created.next = buckets[b];
         buckets[b] = created;
         size++;
         return created;
+    }
+
+    private StoredAddress find(IpAddress address, int hash) {
+        long high = address.high();
+        long low = address.low();
+        boolean ipv4 = address.isIpv4();
+        for (StoredAddress r = buckets[hash & (buckets.length - 1)]; r != null; r = r.next) {
+            if (r.hash == hash && r.is(high, low, ipv4)) {
+                return r;
+            }
+        }
+        return null;
     }
 
     /** Removes this record (by identity); does nothing if it is not in the table. */
@@ -96,13 +98,23 @@ final class AddressTable {
 
     /** Removes every record that {@code filter} accepts (it is called once per record). */
     void removeIf(Predicate<StoredAddress> filter) {
-        List<StoredAddress> removed = new ArrayList<>();
-        forEach(r -> {
-            if (filter.test(r)) {
-                removed.add(r);
+        for (int b = 0; b < buckets.length; b++) {
+            StoredAddress previous = null;
+            for (StoredAddress r = buckets[b], next; r != null; r = next) {
+                next = r.next;
+                if (filter.test(r)) {
+                    if (previous == null) {
+                        buckets[b] = next;
+                    } else {
+                        previous.next = next;
+                    }
+                    r.next = null;
+                    size--;
+                } else {
+                    previous = r;
+                }
             }
-        });
-        removed.forEach(this::remove);
+        }
     }
 
     /** Doubles the buckets; each chain splits in two, keeping its order. */

@@ -264,13 +264,17 @@ final class AllocationTable {
     void add(Allocation a, boolean replaceKey) {
         indexLoaded();
         IpAddress address = a.address();
-        if (slotOf(address) != NONE) {
+        long offset = byOffset == null ? NONE : offsetOf(address);
+        int existing = byOffset == null ? slotOf(address) : offset < 0 ? NONE : byOffset.slotAt(offset);
+        if (existing != NONE) {
             throw new IllegalStateException("Address " + address + " of pool '" + pool + "' already has an allocation");
         }
         if (byOffset == null && offsets != null && (size + 1L) * DIRECT_FILL_DIVISOR >= offsets.count()) {
             indexByOffset(); // before anything changes, so that a failure here leaves the table as it was
         }
-        long offset = byOffset == null ? NONE : requireOffset(address);
+        if (byOffset != null && offset < 0) {
+            offset = requireOffset(address); // just switched, or not in the pool (throws)
+        }
         int slot = store(a, a.owner(), a.environment(), a.allocatedBy());
         if (byOffset == null) {
             byAddress.insert(addressHash(address.high(), address.low()), slot);
@@ -378,22 +382,24 @@ final class AllocationTable {
     }
 
     private long requireOffset(IpAddress address) {
-        long offset = offsets.offsetOf(address.high(), address.low());
+        long offset = offsetOf(address);
         if (offset < 0) {
             throw new IllegalStateException("Address " + address + " is not in pool '" + pool + "'");
         }
         return offset;
     }
 
+    /** The address's offset in the pool, or -1 if it is of the other family or not in the pool. */
+    private long offsetOf(IpAddress address) {
+        return address.isIpv4() == ipv4 ? offsets.offsetOf(address.high(), address.low()) : -1;
+    }
+
     /** The slot of an address, or {@link #NONE} (also for an address of the other family). */
     private int slotOf(IpAddress address) {
-        if (address.isIpv4() != ipv4) {
-            return NONE;
-        }
         if (byOffset == null) {
-            return byAddress.slotAt(probeAddress(address));
+            return address.isIpv4() == ipv4 ? byAddress.slotAt(probeAddress(address)) : NONE;
         }
-        long offset = offsets.offsetOf(address.high(), address.low());
+        long offset = offsetOf(address);
         return offset < 0 ? NONE : byOffset.slotAt(offset);
     }
 
@@ -464,7 +470,7 @@ final class AllocationTable {
             }
             byAddress.removeAt(pos);
         } else {
-            long offset = offsets.offsetOf(address.high(), address.low());
+            long offset = offsetOf(address);
             slot = offset < 0 ? NONE : byOffset.slotAt(offset);
             if (slot == NONE) {
                 return false;

@@ -244,8 +244,9 @@ public final class IpamEngine implements Ipam {
     /**
      * Builds the loaded pools' lookup structures, largest pools first, on this thread and (once
      * there are several pools and at least {@value PipelinedLoader#CHUNK} allocations, below which a
-     * thread costs more than it saves) one helper thread: pools are independent. Waits for the helper without regard to interrupts
-     * (an interrupt that arrives meanwhile is set again afterwards). A failure of this thread is
+     * thread costs more than it saves) one helper thread: pools are independent. Waits for the
+     * helper without regard to interrupts (an interrupt that arrives meanwhile is set again
+     * afterwards). A failure of this thread is
      * thrown, with the helper's added as suppressed; otherwise the helper's failure is thrown.
      */
     private static void finishLoading(Collection<PoolState> loaded) {

@@ -13,8 +13,9 @@ import java.util.function.Consumer;
  *
  * <p>Use from one thread: {@link #accept} for each record, then {@link #finish()} and
  * {@link #close()}, which wait until the sink has taken every record ({@code close} alone, in
- * try-with-resources, ends the load when the caller fails). The sink sees the records in the order given and runs on one
- * thread at a time; everything it wrote is visible to the caller once {@code close} returns. A
+ * try-with-resources, ends the load when the caller fails). The sink sees the records in the
+ * order given and runs on one thread at a time; everything it wrote is visible to the caller once
+ * {@code close} returns. A
  * load of fewer than {@value #CHUNK} records starts no thread: the sink runs in {@code close}.
  * Once {@code accept} has thrown, only {@code close} may follow; a caller that catches the failure
  * and goes on anyway (a store that swallows its consumer's exceptions, say) gets it again from

@@ -175,9 +175,10 @@ final class Session implements IpamSession {
 
     /**
      * How often a call decides again after another instance changed what it touched (shared stores).
-     * A refused commit refuses every call of its batch, including those whose own changes were
-     * fine, so in a small pool that two busy instances share a call may lose many times in a row
-     * through no choice of its own: with the back-off below, the attempts span about 0.2 s.
+     * A refused commit sends back every call of its batch from the refused one on, including those
+     * whose own changes were fine, so in a small pool that two busy instances share a call may lose
+     * many times in a row through no choice of its own: with the back-off below, the attempts span
+     * about 0.2 s.
      */
     static final int MAX_ATTEMPTS = 64;
 
@@ -185,9 +186,8 @@ final class Session implements IpamSession {
     private static final int MAX_BACKOFF_SHIFT = 7;
 
     /**
-     * Lets the caller decide again after a refused commit (the state has caught up meanwhile), with
-     * a short random back-off (below 6.4 ms) so that instances racing for the same addresses drift
-     * apart.
+     * Waits a short random back-off (below 6.4 ms) after a refused commit, so that instances racing
+     * for the same addresses drift apart, before the caller decides again ({@link #backOffAndCatchUp}).
      *
      * @throws StoreException if the attempts are used up
      */

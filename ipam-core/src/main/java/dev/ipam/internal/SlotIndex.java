@@ -1,5 +1,7 @@
 package dev.ipam.internal;
 
+import java.util.function.IntConsumer;
+
 /**
  * An open-addressing hash index from keys to slot numbers of a columnar table, with linear
  * probing and backward-shift deletion (no tombstones). Each entry keeps the key's 32-bit hash and
@@ -111,7 +113,7 @@ final class SlotIndex {
     }
 
     /** Calls {@code action} with the slot of every entry, in position order. */
-    void forEachSlot(java.util.function.IntConsumer action) {
+    void forEachSlot(IntConsumer action) {
         for (long[] page : pages) {
             for (long e : page) {
                 if (e != EMPTY) {

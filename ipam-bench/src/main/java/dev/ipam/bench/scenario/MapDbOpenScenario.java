@@ -67,8 +67,8 @@ public final class MapDbOpenScenario implements Scenario {
                 .parameter("java", System.getProperty("java.version"))
                 .parameter("cpus", Runtime.getRuntime().availableProcessors())
                 .figure("open_s", Arrays.stream(seconds).boxed().toList())
-                .figure("open_median_s", MapDbReloadScenario.median(seconds))
+                .figure("open_median_s", ReloadRun.median(seconds))
                 .figure("build_s", Arrays.stream(build).boxed().toList())
-                .figure("build_median_s", MapDbReloadScenario.median(build));
+                .figure("build_median_s", ReloadRun.median(build));
     }
 }

@@ -103,9 +103,9 @@ public final class MapDbReloadScenario implements Scenario {
                     log.printf("[%s] open in a new JVM %d: %.3f s (build() alone %.3f s)%n", NAME, i + 1, fresh[i], build[i]);
                 }
                 result.figure("fresh_jvm_reload_s", Arrays.stream(fresh).boxed().toList())
-                        .figure("fresh_jvm_reload_median_s", median(fresh))
+                        .figure("fresh_jvm_reload_median_s", ReloadRun.median(fresh))
                         .figure("fresh_jvm_build_s", Arrays.stream(build).boxed().toList())
-                        .figure("fresh_jvm_build_median_s", median(build));
+                        .figure("fresh_jvm_build_median_s", ReloadRun.median(build));
             }
             if (!keep.isEmpty()) {
                 log.printf("[%s] kept the store: %s%n", NAME, file);
@@ -116,12 +116,6 @@ public final class MapDbReloadScenario implements Scenario {
                 MapDbThroughputScenario.deleteTree(dir);
             }
         }
-    }
-
-    static double median(double[] values) {
-        double[] sorted = values.clone();
-        Arrays.sort(sorted);
-        return sorted[sorted.length / 2];
     }
 
     private static Path createNewDirectory(Path dir) throws IOException {

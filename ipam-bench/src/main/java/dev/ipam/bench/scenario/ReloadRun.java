@@ -99,14 +99,12 @@ final class ReloadRun {
         if (count != n) {
             throw new IllegalStateException("Reopened store holds " + count + " allocations, expected " + n);
         }
-        double[] sorted = reload.clone();
-        Arrays.sort(sorted);
         result.figure("allocations", n)
                 .figure("bulk_load_s", loadNanos / 1e9)
                 .figure("bulk_load_per_sec", n / (loadNanos / 1e9))
                 .figure("store_bytes", storeBytes.getAsLong())
                 .figure("reload_s", Arrays.stream(reload).boxed().toList())
-                .figure("reload_median_s", sorted[sorted.length / 2])
+                .figure("reload_median_s", median(reload))
                 .figure("heap_used_bytes", used)
                 .figure("heap_baseline_bytes", baseline)
                 .figure("heap_bytes_per_allocation", (double) used / n)
@@ -114,7 +112,14 @@ final class ReloadRun {
         return result;
     }
 
-    /** Heap in use after a few full collections. */
+    /** The middle value (of an even count, the upper of the two middle ones). */
+    static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        return sorted[sorted.length / 2];
+    }
+
+        /** Heap in use after a few full collections. */
     static long usedAfterGc() throws InterruptedException {
         Runtime rt = Runtime.getRuntime();
         for (int i = 0; i < 4; i++) {
